@@ -1,0 +1,53 @@
+// Protection of the IKEv2 Encrypted (SK) payload: RFC 7296 §3.14, AEAD per RFC 5282 and RFC 7634.
+#pragma once
+
+#include "common/expected.h"
+#include "crypto/bytes.h"
+#include "crypto/iana/encryption_algorithm.h"
+#include "crypto/iana/integrity_algorithm.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace ipsecd::crypto {
+
+// The negotiated ENCR (with its Key Length attribute in bits; 0 where the algorithm has a fixed size) and
+// INTEG transforms. AEAD algorithms take IntegrityAlgorithm::NONE.
+struct SkAlgorithm {
+  iana::EncryptionAlgorithm encryption;
+  uint16_t key_bits;
+  iana::IntegrityAlgorithm integrity;
+};
+
+// Bytes of SK_e* and SK_a* taken from prf+ (§2.14). For AEAD, SK_e* includes the salt (RFC 5282 §7.1:
+// 4 bytes for GCM; RFC 7634 §2: 4 bytes for ChaCha20-Poly1305) and integrity is 0.
+struct SkKeyLengths {
+  size_t encryption;
+  size_t integrity;
+};
+
+Expected<SkKeyLengths, std::string> sk_key_lengths(const SkAlgorithm& algorithm);
+
+// One direction's keys bound to one algorithm. The caller lays out the message; this class only turns
+// plaintext into ciphertext+ICV and back.
+class SkCipher {
+ public:
+  virtual ~SkCipher() = default;
+  virtual size_t iv_size() const = 0;
+  // Plaintext + padding + the Pad Length byte must be a multiple of this.
+  virtual size_t block_size() const = 0;
+  virtual size_t icv_size() const = 0;
+  // `associated` is every byte of the message before the IV (IKE header through the SK generic payload
+  // header). Returns ciphertext || ICV. For non-AEAD the ICV covers associated || IV || ciphertext.
+  virtual Bytes seal(ByteView associated, ByteView iv, ByteView padded_plaintext) const = 0;
+  // Verifies the ICV before decrypting anything; nullopt when it does not verify.
+  virtual std::optional<SecureBytes> open(ByteView associated, ByteView iv,
+                                          ByteView ciphertext_and_icv) const = 0;
+};
+
+Expected<std::unique_ptr<SkCipher>, std::string> make_sk_cipher(const SkAlgorithm& algorithm,
+                                                                 ByteView encryption_key,
+                                                                 ByteView integrity_key);
+
+}  // namespace ipsecd::crypto
