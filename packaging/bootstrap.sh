@@ -11,7 +11,7 @@ packages=(
   # fuzzing (libFuzzer with clang-14)
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
   # tests: namespaces, a real IKEv2 peer, captures
-  iproute2 strongswan-charon strongswan-swanctl tcpdump
+  iproute2 strongswan-charon strongswan-swanctl tcpdump xxd
 )
 
 if [ "$(id -u)" -ne 0 ]; then
