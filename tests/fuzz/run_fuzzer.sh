@@ -10,10 +10,12 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus" "$work/artifacts"
 
-# Seed: every captured datagram (hex, one message per file) turned back into bytes.
-find "$fixtures" -name '*.hex' -print0 | while IFS= read -r -d '' hex; do
-  tr -d ' \n\r\t' < "$hex" | xxd -r -p > "$work/corpus/$(basename "$hex" .hex)-$(echo "$hex" | md5sum | cut -c1-8)"
-done
+# Seed: every captured datagram of the real-peer fixtures (messages.json "hex" fields) back into bytes.
+n=0
+while IFS= read -r hex; do
+  n=$((n + 1))
+  printf '%s' "$hex" | xxd -r -p > "$work/corpus/seed-$n"
+done < <(find "$fixtures" -name messages.json -exec grep -ho '"hex": *"[0-9a-f]*"' {} + | sed 's/.*"\([0-9a-f]*\)"$/\1/')
 echo "run_fuzzer: $(ls "$work/corpus" | wc -l) seed inputs, ${seconds}s"
 
 "$fuzzer" -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
