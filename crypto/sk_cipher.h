@@ -14,10 +14,17 @@ namespace ipsecd::crypto {
 
 // The negotiated ENCR (with its Key Length attribute in bits; 0 where the algorithm has a fixed size) and
 // INTEG transforms. AEAD algorithms take IntegrityAlgorithm::NONE.
+//
+// Supported: ENCR_AES_CBC (128/192/256), ENCR_3DES (0), ENCR_AES_GCM_8/12/16 (128/192/256),
+// ENCR_CHACHA20_POLY1305 (0) and, only with allow_legacy, ENCR_DES (0). Non-AEAD ciphers need one of the
+// algorithms integrity_lengths() accepts (crypto/integrity.h).
 struct SkAlgorithm {
   iana::EncryptionAlgorithm encryption;
   uint16_t key_bits;
   iana::IntegrityAlgorithm integrity;
+  // ENCR_DES is refused unless this is set: RFC 8247 §2.1 says MUST NOT. Only for talking to an old peer
+  // the operator has explicitly configured so.
+  bool allow_legacy = false;
 };
 
 // Bytes of SK_e* and SK_a* taken from prf+ (§2.14). For AEAD, SK_e* includes the salt (RFC 5282 §7.1:
@@ -40,14 +47,18 @@ class SkCipher {
   virtual size_t icv_size() const = 0;
   // `associated` is every byte of the message before the IV (IKE header through the SK generic payload
   // header). Returns ciphertext || ICV. For non-AEAD the ICV covers associated || IV || ciphertext.
+  // An empty result means the caller broke that contract: an IV not iv_size() bytes long, or (CBC) a
+  // plaintext that is empty or not a multiple of block_size(). Never throws.
   virtual Bytes seal(ByteView associated, ByteView iv, ByteView padded_plaintext) const = 0;
-  // Verifies the ICV before decrypting anything; nullopt when it does not verify.
+  // Verifies the ICV before decrypting anything; nullopt when it does not verify, when the IV is not
+  // iv_size() bytes, or when the ciphertext is shorter than the ICV or (CBC) not a non-zero multiple of
+  // block_size(). Never throws.
   virtual std::optional<SecureBytes> open(ByteView associated, ByteView iv,
                                           ByteView ciphertext_and_icv) const = 0;
 };
 
 Expected<std::unique_ptr<SkCipher>, std::string> make_sk_cipher(const SkAlgorithm& algorithm,
-                                                                 ByteView encryption_key,
-                                                                 ByteView integrity_key);
+                                                                ByteView encryption_key,
+                                                                ByteView integrity_key);
 
 }  // namespace ipsecd::crypto

@@ -1,4 +1,4 @@
-// Tests for the IKEv2 PRFs, AES-XCBC-MAC and prf+ against published vectors (RFC 2202, 4231, 3566, 4434, 4615).
+// Tests for the IKEv2 PRFs, AES-XCBC-MAC and prf+ with RFC 2202, 4231, 3566, 4434 and 4615 vectors.
 #include "crypto/prf.h"
 #include "crypto/prf_plus.h"
 #include "crypto/xcbc_mac.h"
