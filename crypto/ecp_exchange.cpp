@@ -19,20 +19,28 @@ using iana::KeyExchangeMethod;
 
 const char* curve_name(KeyExchangeMethod method) {
   switch (method) {
-    case KeyExchangeMethod::ECP_256: return "secp256r1";
-    case KeyExchangeMethod::ECP_384: return "secp384r1";
-    case KeyExchangeMethod::ECP_521: return "secp521r1";
-    default: return nullptr;
+    case KeyExchangeMethod::ECP_256:
+      return "secp256r1";
+    case KeyExchangeMethod::ECP_384:
+      return "secp384r1";
+    case KeyExchangeMethod::ECP_521:
+      return "secp521r1";
+    default:
+      return nullptr;
   }
 }
 
 // Bytes of one field element: 32, 48 and 66 (521 bits round up).
 size_t field_length(KeyExchangeMethod method) {
   switch (method) {
-    case KeyExchangeMethod::ECP_256: return 32;
-    case KeyExchangeMethod::ECP_384: return 48;
-    case KeyExchangeMethod::ECP_521: return 66;
-    default: return 0;
+    case KeyExchangeMethod::ECP_256:
+      return 32;
+    case KeyExchangeMethod::ECP_384:
+      return 48;
+    case KeyExchangeMethod::ECP_521:
+      return 66;
+    default:
+      return 0;
   }
 }
 

@@ -1,4 +1,5 @@
-// Key Exchange payload data and shared secrets by IANA Transform Type 4 id (RFC 7296 §3.4, RFC 5903, RFC 8031).
+// Key Exchange payload data and shared secrets by IANA Transform Type 4 id (RFC 7296 §3.4, RFC 5903, RFC
+// 8031).
 #pragma once
 
 #include "common/expected.h"

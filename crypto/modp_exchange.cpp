@@ -31,14 +31,22 @@ Botan::DL_Group make_group(KeyExchangeMethod method) {
       return Botan::DL_Group(p, (p - 1) >> 1, Botan::BigInt(2));
     }
     // RFC 2409 §6.2 (group 2) and RFC 3526 (groups 5, 14-18) are Botan's "modp/ietf/<bits>".
-    case KeyExchangeMethod::MODP_1024: return Botan::DL_Group("modp/ietf/1024");
-    case KeyExchangeMethod::MODP_1536: return Botan::DL_Group("modp/ietf/1536");
-    case KeyExchangeMethod::MODP_2048: return Botan::DL_Group("modp/ietf/2048");
-    case KeyExchangeMethod::MODP_3072: return Botan::DL_Group("modp/ietf/3072");
-    case KeyExchangeMethod::MODP_4096: return Botan::DL_Group("modp/ietf/4096");
-    case KeyExchangeMethod::MODP_6144: return Botan::DL_Group("modp/ietf/6144");
-    case KeyExchangeMethod::MODP_8192: return Botan::DL_Group("modp/ietf/8192");
-    default: return Botan::DL_Group();
+    case KeyExchangeMethod::MODP_1024:
+      return Botan::DL_Group("modp/ietf/1024");
+    case KeyExchangeMethod::MODP_1536:
+      return Botan::DL_Group("modp/ietf/1536");
+    case KeyExchangeMethod::MODP_2048:
+      return Botan::DL_Group("modp/ietf/2048");
+    case KeyExchangeMethod::MODP_3072:
+      return Botan::DL_Group("modp/ietf/3072");
+    case KeyExchangeMethod::MODP_4096:
+      return Botan::DL_Group("modp/ietf/4096");
+    case KeyExchangeMethod::MODP_6144:
+      return Botan::DL_Group("modp/ietf/6144");
+    case KeyExchangeMethod::MODP_8192:
+      return Botan::DL_Group("modp/ietf/8192");
+    default:
+      return Botan::DL_Group();
   }
 }
 
@@ -59,7 +67,9 @@ const Botan::DL_Group& group_for(KeyExchangeMethod method) {
 class ModpExchange final : public KeyExchange {
  public:
   ModpExchange(KeyExchangeMethod method, std::unique_ptr<Botan::DH_PrivateKey> key, size_t length)
-      : method_(method), key_(std::move(key)), length_(length),
+      : method_(method),
+        key_(std::move(key)),
+        length_(length),
         public_(Botan::unlock(Botan::BigInt::encode_1363(key_->get_y(), length_))) {}
 
   KeyExchangeMethod method() const override { return method_; }
@@ -68,15 +78,15 @@ class ModpExchange final : public KeyExchange {
   Expected<SecureBytes, std::string> shared_secret(ByteView peer) const override {
     // RFC 7296 §3.4: the data is the public value left-padded to the modulus length.
     if (peer.size() != length_) {
-      return unexpected(fmt::format("{} public value is {} bytes, expected {}", iana::name(method_),
-                                    peer.size(), length_));
+      return unexpected(
+          fmt::format("{} public value is {} bytes, expected {}", iana::name(method_), peer.size(), length_));
     }
     // RFC 6989 §2.1: for these safe-prime groups, 1 < y < p-1 is the whole check.
     const Botan::BigInt y(peer.data(), peer.size());
     const Botan::BigInt& p = key_->get_group().get_p();
     if (y <= 1 || y >= p - 1) {
-      return unexpected(fmt::format("{} public value is out of range (must be 1 < y < p-1)",
-                                    iana::name(method_)));
+      return unexpected(
+          fmt::format("{} public value is out of range (must be 1 < y < p-1)", iana::name(method_)));
     }
     try {
       Botan::PK_Key_Agreement agreement(*key_, system_rng(), "Raw");
@@ -100,15 +110,24 @@ class ModpExchange final : public KeyExchange {
 
 std::optional<size_t> modp_length(KeyExchangeMethod method) {
   switch (method) {
-    case KeyExchangeMethod::MODP_768: return 96;
-    case KeyExchangeMethod::MODP_1024: return 128;
-    case KeyExchangeMethod::MODP_1536: return 192;
-    case KeyExchangeMethod::MODP_2048: return 256;
-    case KeyExchangeMethod::MODP_3072: return 384;
-    case KeyExchangeMethod::MODP_4096: return 512;
-    case KeyExchangeMethod::MODP_6144: return 768;
-    case KeyExchangeMethod::MODP_8192: return 1024;
-    default: return std::nullopt;
+    case KeyExchangeMethod::MODP_768:
+      return 96;
+    case KeyExchangeMethod::MODP_1024:
+      return 128;
+    case KeyExchangeMethod::MODP_1536:
+      return 192;
+    case KeyExchangeMethod::MODP_2048:
+      return 256;
+    case KeyExchangeMethod::MODP_3072:
+      return 384;
+    case KeyExchangeMethod::MODP_4096:
+      return 512;
+    case KeyExchangeMethod::MODP_6144:
+      return 768;
+    case KeyExchangeMethod::MODP_8192:
+      return 1024;
+    default:
+      return std::nullopt;
   }
 }
 

@@ -39,19 +39,30 @@ BotanScheme botan_scheme(SignatureScheme scheme) {
   const auto der = Botan::DER_SEQUENCE;
   const auto ieee = Botan::IEEE_1363;
   switch (scheme) {
-    case S::RSA_PKCS1_SHA1: return {KeyKind::RSA, "EMSA3(SHA-1)", ieee};
-    case S::RSA_PKCS1_SHA256: return {KeyKind::RSA, "EMSA3(SHA-256)", ieee};
-    case S::RSA_PKCS1_SHA384: return {KeyKind::RSA, "EMSA3(SHA-384)", ieee};
-    case S::RSA_PKCS1_SHA512: return {KeyKind::RSA, "EMSA3(SHA-512)", ieee};
+    case S::RSA_PKCS1_SHA1:
+      return {KeyKind::RSA, "EMSA3(SHA-1)", ieee};
+    case S::RSA_PKCS1_SHA256:
+      return {KeyKind::RSA, "EMSA3(SHA-256)", ieee};
+    case S::RSA_PKCS1_SHA384:
+      return {KeyKind::RSA, "EMSA3(SHA-384)", ieee};
+    case S::RSA_PKCS1_SHA512:
+      return {KeyKind::RSA, "EMSA3(SHA-512)", ieee};
     // Salt length fixed to the hash length; the explicit length also makes Botan refuse other salt sizes.
-    case S::RSA_PSS_SHA256: return {KeyKind::RSA, "EMSA4(SHA-256,MGF1,32)", ieee};
-    case S::RSA_PSS_SHA384: return {KeyKind::RSA, "EMSA4(SHA-384,MGF1,48)", ieee};
-    case S::RSA_PSS_SHA512: return {KeyKind::RSA, "EMSA4(SHA-512,MGF1,64)", ieee};
+    case S::RSA_PSS_SHA256:
+      return {KeyKind::RSA, "EMSA4(SHA-256,MGF1,32)", ieee};
+    case S::RSA_PSS_SHA384:
+      return {KeyKind::RSA, "EMSA4(SHA-384,MGF1,48)", ieee};
+    case S::RSA_PSS_SHA512:
+      return {KeyKind::RSA, "EMSA4(SHA-512,MGF1,64)", ieee};
     // RFC 7427 §3: within Digital Signature auth, ECDSA signatures are DER ECDSA-Sig-Value.
-    case S::ECDSA_SHA256: return {KeyKind::ECDSA, "EMSA1(SHA-256)", der};
-    case S::ECDSA_SHA384: return {KeyKind::ECDSA, "EMSA1(SHA-384)", der};
-    case S::ECDSA_SHA512: return {KeyKind::ECDSA, "EMSA1(SHA-512)", der};
-    case S::ED25519: return {KeyKind::ED25519, "Pure", ieee};
+    case S::ECDSA_SHA256:
+      return {KeyKind::ECDSA, "EMSA1(SHA-256)", der};
+    case S::ECDSA_SHA384:
+      return {KeyKind::ECDSA, "EMSA1(SHA-384)", der};
+    case S::ECDSA_SHA512:
+      return {KeyKind::ECDSA, "EMSA1(SHA-512)", der};
+    case S::ED25519:
+      return {KeyKind::ED25519, "Pure", ieee};
   }
   return {KeyKind::OTHER, "", ieee};
 }
@@ -64,11 +75,16 @@ struct LegacyMethod {
 
 std::optional<LegacyMethod> legacy_method(AuthenticationMethod method) {
   switch (method) {
-    case AuthenticationMethod::RSA_DIGITAL_SIGNATURE: return LegacyMethod{SignatureScheme::RSA_PKCS1_SHA1, nullptr};
-    case AuthenticationMethod::ECDSA_SHA256_P256: return LegacyMethod{SignatureScheme::ECDSA_SHA256, "secp256r1"};
-    case AuthenticationMethod::ECDSA_SHA384_P384: return LegacyMethod{SignatureScheme::ECDSA_SHA384, "secp384r1"};
-    case AuthenticationMethod::ECDSA_SHA512_P521: return LegacyMethod{SignatureScheme::ECDSA_SHA512, "secp521r1"};
-    default: return std::nullopt;
+    case AuthenticationMethod::RSA_DIGITAL_SIGNATURE:
+      return LegacyMethod{SignatureScheme::RSA_PKCS1_SHA1, nullptr};
+    case AuthenticationMethod::ECDSA_SHA256_P256:
+      return LegacyMethod{SignatureScheme::ECDSA_SHA256, "secp256r1"};
+    case AuthenticationMethod::ECDSA_SHA384_P384:
+      return LegacyMethod{SignatureScheme::ECDSA_SHA384, "secp384r1"};
+    case AuthenticationMethod::ECDSA_SHA512_P521:
+      return LegacyMethod{SignatureScheme::ECDSA_SHA512, "secp521r1"};
+    default:
+      return std::nullopt;
   }
 }
 
@@ -111,10 +127,12 @@ bool raw_verify(const Botan::Public_Key& key, const BotanScheme& s, ByteView dat
 
 }  // namespace
 
-Expected<SignatureScheme, std::string> choose_signature_scheme(const Botan::Public_Key& key,
-                                                               std::span<const iana::HashAlgorithm> peer_hashes) {
+Expected<SignatureScheme, std::string> choose_signature_scheme(
+    const Botan::Public_Key& key, std::span<const iana::HashAlgorithm> peer_hashes) {
   using H = iana::HashAlgorithm;
-  const auto announced = [&](H h) { return std::find(peer_hashes.begin(), peer_hashes.end(), h) != peer_hashes.end(); };
+  const auto announced = [&](H h) {
+    return std::find(peer_hashes.begin(), peer_hashes.end(), h) != peer_hashes.end();
+  };
   switch (kind_of(key)) {
     case KeyKind::ED25519:
       if (announced(H::IDENTITY)) return SignatureScheme::ED25519;
@@ -123,7 +141,7 @@ Expected<SignatureScheme, std::string> choose_signature_scheme(const Botan::Publ
       const size_t bits = key.key_length();
       const H natural = bits <= 256 ? H::SHA2_256 : bits <= 384 ? H::SHA2_384 : H::SHA2_512;
       const auto scheme_for = [](H h) {
-        return h == H::SHA2_256 ? SignatureScheme::ECDSA_SHA256
+        return h == H::SHA2_256   ? SignatureScheme::ECDSA_SHA256
                : h == H::SHA2_384 ? SignatureScheme::ECDSA_SHA384
                                   : SignatureScheme::ECDSA_SHA512;
       };
@@ -138,7 +156,8 @@ Expected<SignatureScheme, std::string> choose_signature_scheme(const Botan::Publ
       if (announced(H::SHA2_384)) return SignatureScheme::RSA_PKCS1_SHA384;
       if (announced(H::SHA2_256)) return SignatureScheme::RSA_PKCS1_SHA256;
       return unexpected(std::string("peer announced no SHA-2 hash usable with RSA"));
-    case KeyKind::OTHER: break;
+    case KeyKind::OTHER:
+      break;
   }
   return unexpected(fmt::format("{} keys are not supported for signatures", key.algo_name()));
 }
@@ -173,8 +192,9 @@ Expected<Bytes, std::string> sign_auth_data(AuthenticationMethod method, const B
   return out;
 }
 
-Expected<SignatureScheme, std::string> verify_auth_data(AuthenticationMethod method, const Botan::Public_Key& key,
-                                                        ByteView auth_data, ByteView signed_octets) {
+Expected<SignatureScheme, std::string> verify_auth_data(AuthenticationMethod method,
+                                                        const Botan::Public_Key& key, ByteView auth_data,
+                                                        ByteView signed_octets) {
   SignatureScheme scheme;
   BotanScheme s;
   ByteView signature;

@@ -22,8 +22,8 @@ namespace ipsecd::crypto {
 // For method 14, the scheme a key should sign with given the hashes the peer announced in
 // SIGNATURE_HASH_ALGORITHMS: Ed25519 needs IDENTITY; ECDSA prefers the hash matching its curve size; RSA uses
 // PKCS#1 v1.5 with the strongest announced SHA-2 (PSS is chosen explicitly by configuration).
-Expected<SignatureScheme, std::string> choose_signature_scheme(const Botan::Public_Key& key,
-                                                               std::span<const iana::HashAlgorithm> peer_hashes);
+Expected<SignatureScheme, std::string> choose_signature_scheme(
+    const Botan::Public_Key& key, std::span<const iana::HashAlgorithm> peer_hashes);
 
 // The Authentication Data for `method` over `signed_octets`:
 //  - 1: RSASSA-PKCS1-v1_5 with SHA-1 (the only hash RFC 7296 defines for it);

@@ -1,4 +1,5 @@
-// Signature schemes of RFC 7427 Digital Signature auth and their ASN.1 AlgorithmIdentifier blobs (RFC 7427 §3).
+// Signature schemes of RFC 7427 Digital Signature auth and their ASN.1 AlgorithmIdentifier blobs (RFC 7427
+// §3).
 #include "crypto/signature_algorithm_identifier.h"
 
 #include <botan/alg_id.h>
@@ -74,12 +75,12 @@ Expected<SignatureScheme, std::string> decode_pss_params(const std::vector<uint8
   size_t trailer = 0;
   Botan::BER_Decoder(params)
       .start_cons(Botan::SEQUENCE)
-      .decode_optional(hash, Botan::ASN1_Tag(0), Botan::ASN1_Tag(Botan::CONSTRUCTED | Botan::CONTEXT_SPECIFIC),
-                       sha1_default)
+      .decode_optional(hash, Botan::ASN1_Tag(0),
+                       Botan::ASN1_Tag(Botan::CONSTRUCTED | Botan::CONTEXT_SPECIFIC), sha1_default)
       .decode_optional(mgf, Botan::ASN1_Tag(1), Botan::ASN1_Tag(Botan::CONSTRUCTED | Botan::CONTEXT_SPECIFIC),
                        Botan::AlgorithmIdentifier(oid_mgf1, std::vector<uint8_t>()))
-      .decode_optional(salt, Botan::ASN1_Tag(2), Botan::ASN1_Tag(Botan::CONSTRUCTED | Botan::CONTEXT_SPECIFIC),
-                       size_t(20))
+      .decode_optional(salt, Botan::ASN1_Tag(2),
+                       Botan::ASN1_Tag(Botan::CONSTRUCTED | Botan::CONTEXT_SPECIFIC), size_t(20))
       .decode_optional(trailer, Botan::ASN1_Tag(3),
                        Botan::ASN1_Tag(Botan::CONSTRUCTED | Botan::CONTEXT_SPECIFIC), size_t(1))
       .end_cons()
@@ -93,7 +94,8 @@ Expected<SignatureScheme, std::string> decode_pss_params(const std::vector<uint8
     // RFC 7427 §A.4 and RFC 8247: MGF1 uses the same hash and the salt is as long as the hash.
     if (mgf_hash.get_oid() != *p.hash || !mgf_hash.parameters_are_null_or_empty() || salt != p.salt ||
         trailer != 1) {
-      return unexpected(fmt::format("unsupported RSASSA-PSS parameters (salt {}, trailer {})", salt, trailer));
+      return unexpected(
+          fmt::format("unsupported RSASSA-PSS parameters (salt {}, trailer {})", salt, trailer));
     }
     return p.scheme;
   }
@@ -104,34 +106,50 @@ Expected<SignatureScheme, std::string> decode_pss_params(const std::vector<uint8
 
 std::string_view name(SignatureScheme scheme) {
   switch (scheme) {
-    case SignatureScheme::RSA_PKCS1_SHA1: return "sha1WithRSAEncryption";
-    case SignatureScheme::RSA_PKCS1_SHA256: return "sha256WithRSAEncryption";
-    case SignatureScheme::RSA_PKCS1_SHA384: return "sha384WithRSAEncryption";
-    case SignatureScheme::RSA_PKCS1_SHA512: return "sha512WithRSAEncryption";
-    case SignatureScheme::RSA_PSS_SHA256: return "RSASSA-PSS with SHA-256";
-    case SignatureScheme::RSA_PSS_SHA384: return "RSASSA-PSS with SHA-384";
-    case SignatureScheme::RSA_PSS_SHA512: return "RSASSA-PSS with SHA-512";
-    case SignatureScheme::ECDSA_SHA256: return "ecdsa-with-SHA256";
-    case SignatureScheme::ECDSA_SHA384: return "ecdsa-with-SHA384";
-    case SignatureScheme::ECDSA_SHA512: return "ecdsa-with-SHA512";
-    case SignatureScheme::ED25519: return "Ed25519";
+    case SignatureScheme::RSA_PKCS1_SHA1:
+      return "sha1WithRSAEncryption";
+    case SignatureScheme::RSA_PKCS1_SHA256:
+      return "sha256WithRSAEncryption";
+    case SignatureScheme::RSA_PKCS1_SHA384:
+      return "sha384WithRSAEncryption";
+    case SignatureScheme::RSA_PKCS1_SHA512:
+      return "sha512WithRSAEncryption";
+    case SignatureScheme::RSA_PSS_SHA256:
+      return "RSASSA-PSS with SHA-256";
+    case SignatureScheme::RSA_PSS_SHA384:
+      return "RSASSA-PSS with SHA-384";
+    case SignatureScheme::RSA_PSS_SHA512:
+      return "RSASSA-PSS with SHA-512";
+    case SignatureScheme::ECDSA_SHA256:
+      return "ecdsa-with-SHA256";
+    case SignatureScheme::ECDSA_SHA384:
+      return "ecdsa-with-SHA384";
+    case SignatureScheme::ECDSA_SHA512:
+      return "ecdsa-with-SHA512";
+    case SignatureScheme::ED25519:
+      return "Ed25519";
   }
   return "unknown signature scheme";
 }
 
 iana::HashAlgorithm hash_algorithm(SignatureScheme scheme) {
   switch (scheme) {
-    case SignatureScheme::RSA_PKCS1_SHA1: return iana::HashAlgorithm::SHA1;
+    case SignatureScheme::RSA_PKCS1_SHA1:
+      return iana::HashAlgorithm::SHA1;
     case SignatureScheme::RSA_PKCS1_SHA256:
     case SignatureScheme::RSA_PSS_SHA256:
-    case SignatureScheme::ECDSA_SHA256: return iana::HashAlgorithm::SHA2_256;
+    case SignatureScheme::ECDSA_SHA256:
+      return iana::HashAlgorithm::SHA2_256;
     case SignatureScheme::RSA_PKCS1_SHA384:
     case SignatureScheme::RSA_PSS_SHA384:
-    case SignatureScheme::ECDSA_SHA384: return iana::HashAlgorithm::SHA2_384;
+    case SignatureScheme::ECDSA_SHA384:
+      return iana::HashAlgorithm::SHA2_384;
     case SignatureScheme::RSA_PKCS1_SHA512:
     case SignatureScheme::RSA_PSS_SHA512:
-    case SignatureScheme::ECDSA_SHA512: return iana::HashAlgorithm::SHA2_512;
-    case SignatureScheme::ED25519: return iana::HashAlgorithm::IDENTITY;
+    case SignatureScheme::ECDSA_SHA512:
+      return iana::HashAlgorithm::SHA2_512;
+    case SignatureScheme::ED25519:
+      return iana::HashAlgorithm::IDENTITY;
   }
   return iana::HashAlgorithm::IDENTITY;
 }
@@ -141,18 +159,40 @@ Bytes encode_algorithm_identifier(SignatureScheme scheme) {
   AlgorithmIdentifier id;
   switch (scheme) {
     // RFC 4055 §5: PKCS#1 v1.5 identifiers carry NULL parameters.
-    case SignatureScheme::RSA_PKCS1_SHA1: id = {oid_sha1_rsa, AlgorithmIdentifier::USE_NULL_PARAM}; break;
-    case SignatureScheme::RSA_PKCS1_SHA256: id = {oid_sha256_rsa, AlgorithmIdentifier::USE_NULL_PARAM}; break;
-    case SignatureScheme::RSA_PKCS1_SHA384: id = {oid_sha384_rsa, AlgorithmIdentifier::USE_NULL_PARAM}; break;
-    case SignatureScheme::RSA_PKCS1_SHA512: id = {oid_sha512_rsa, AlgorithmIdentifier::USE_NULL_PARAM}; break;
-    case SignatureScheme::RSA_PSS_SHA256: id = {oid_rsassa_pss, encode_pss_params(pss_hashes[0])}; break;
-    case SignatureScheme::RSA_PSS_SHA384: id = {oid_rsassa_pss, encode_pss_params(pss_hashes[1])}; break;
-    case SignatureScheme::RSA_PSS_SHA512: id = {oid_rsassa_pss, encode_pss_params(pss_hashes[2])}; break;
+    case SignatureScheme::RSA_PKCS1_SHA1:
+      id = {oid_sha1_rsa, AlgorithmIdentifier::USE_NULL_PARAM};
+      break;
+    case SignatureScheme::RSA_PKCS1_SHA256:
+      id = {oid_sha256_rsa, AlgorithmIdentifier::USE_NULL_PARAM};
+      break;
+    case SignatureScheme::RSA_PKCS1_SHA384:
+      id = {oid_sha384_rsa, AlgorithmIdentifier::USE_NULL_PARAM};
+      break;
+    case SignatureScheme::RSA_PKCS1_SHA512:
+      id = {oid_sha512_rsa, AlgorithmIdentifier::USE_NULL_PARAM};
+      break;
+    case SignatureScheme::RSA_PSS_SHA256:
+      id = {oid_rsassa_pss, encode_pss_params(pss_hashes[0])};
+      break;
+    case SignatureScheme::RSA_PSS_SHA384:
+      id = {oid_rsassa_pss, encode_pss_params(pss_hashes[1])};
+      break;
+    case SignatureScheme::RSA_PSS_SHA512:
+      id = {oid_rsassa_pss, encode_pss_params(pss_hashes[2])};
+      break;
     // RFC 5758 §3.2 and RFC 8410 §3: ECDSA and Ed25519 identifiers have absent parameters.
-    case SignatureScheme::ECDSA_SHA256: id = {oid_ecdsa_sha256, AlgorithmIdentifier::USE_EMPTY_PARAM}; break;
-    case SignatureScheme::ECDSA_SHA384: id = {oid_ecdsa_sha384, AlgorithmIdentifier::USE_EMPTY_PARAM}; break;
-    case SignatureScheme::ECDSA_SHA512: id = {oid_ecdsa_sha512, AlgorithmIdentifier::USE_EMPTY_PARAM}; break;
-    case SignatureScheme::ED25519: id = {oid_ed25519, AlgorithmIdentifier::USE_EMPTY_PARAM}; break;
+    case SignatureScheme::ECDSA_SHA256:
+      id = {oid_ecdsa_sha256, AlgorithmIdentifier::USE_EMPTY_PARAM};
+      break;
+    case SignatureScheme::ECDSA_SHA384:
+      id = {oid_ecdsa_sha384, AlgorithmIdentifier::USE_EMPTY_PARAM};
+      break;
+    case SignatureScheme::ECDSA_SHA512:
+      id = {oid_ecdsa_sha512, AlgorithmIdentifier::USE_EMPTY_PARAM};
+      break;
+    case SignatureScheme::ED25519:
+      id = {oid_ed25519, AlgorithmIdentifier::USE_EMPTY_PARAM};
+      break;
   }
   Bytes out;
   Botan::DER_Encoder(out).encode(id);
@@ -170,10 +210,14 @@ Expected<SignatureScheme, std::string> decode_algorithm_identifier(ByteView der)
       const Botan::OID* oid;
       SignatureScheme scheme;
     } simple[] = {
-        {&oid_sha1_rsa, SignatureScheme::RSA_PKCS1_SHA1},     {&oid_sha256_rsa, SignatureScheme::RSA_PKCS1_SHA256},
-        {&oid_sha384_rsa, SignatureScheme::RSA_PKCS1_SHA384}, {&oid_sha512_rsa, SignatureScheme::RSA_PKCS1_SHA512},
-        {&oid_ecdsa_sha256, SignatureScheme::ECDSA_SHA256},   {&oid_ecdsa_sha384, SignatureScheme::ECDSA_SHA384},
-        {&oid_ecdsa_sha512, SignatureScheme::ECDSA_SHA512},   {&oid_ed25519, SignatureScheme::ED25519},
+        {&oid_sha1_rsa, SignatureScheme::RSA_PKCS1_SHA1},
+        {&oid_sha256_rsa, SignatureScheme::RSA_PKCS1_SHA256},
+        {&oid_sha384_rsa, SignatureScheme::RSA_PKCS1_SHA384},
+        {&oid_sha512_rsa, SignatureScheme::RSA_PKCS1_SHA512},
+        {&oid_ecdsa_sha256, SignatureScheme::ECDSA_SHA256},
+        {&oid_ecdsa_sha384, SignatureScheme::ECDSA_SHA384},
+        {&oid_ecdsa_sha512, SignatureScheme::ECDSA_SHA512},
+        {&oid_ed25519, SignatureScheme::ED25519},
     };
     for (const auto& s : simple) {
       if (oid != *s.oid) continue;

@@ -1,4 +1,5 @@
-// Signature schemes of RFC 7427 Digital Signature auth and their ASN.1 AlgorithmIdentifier blobs (RFC 7427 §3).
+// Signature schemes of RFC 7427 Digital Signature auth and their ASN.1 AlgorithmIdentifier blobs (RFC 7427
+// §3).
 #pragma once
 
 #include "common/expected.h"
@@ -31,7 +32,8 @@ std::string_view name(SignatureScheme scheme);
 iana::HashAlgorithm hash_algorithm(SignatureScheme scheme);
 
 // DER AlgorithmIdentifier, as sent after the length byte in the AUTH payload. Hash AlgorithmIdentifiers
-// inside RSASSA-PSS parameters carry NULL parameters and the DEFAULT trailerField is omitted, as DER requires.
+// inside RSASSA-PSS parameters carry NULL parameters and the DEFAULT trailerField is omitted, as DER
+// requires.
 Bytes encode_algorithm_identifier(SignatureScheme scheme);
 
 // Maps a received AlgorithmIdentifier back to a scheme. Hash parameters may be NULL or absent and an explicit

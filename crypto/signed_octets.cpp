@@ -1,4 +1,5 @@
-// The octets an IKEv2 AUTH payload covers: <InitiatorSignedOctets> / <ResponderSignedOctets> (RFC 7296 §2.15).
+// The octets an IKEv2 AUTH payload covers: <InitiatorSignedOctets> / <ResponderSignedOctets> (RFC 7296
+// §2.15).
 #include "crypto/signed_octets.h"
 
 namespace ipsecd::crypto {

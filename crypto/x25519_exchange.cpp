@@ -23,8 +23,8 @@ class X25519Exchange final : public KeyExchange {
   Expected<SecureBytes, std::string> shared_secret(ByteView peer) const override {
     // RFC 8031 §2: the Key Exchange Data is the 32-byte u-coordinate as RFC 7748 encodes it.
     if (peer.size() != x25519_length) {
-      return unexpected(fmt::format("CURVE25519 public value is {} bytes, expected {}", peer.size(),
-                                    x25519_length));
+      return unexpected(
+          fmt::format("CURVE25519 public value is {} bytes, expected {}", peer.size(), x25519_length));
     }
     try {
       SecureBytes secret = key_->agree(peer.data(), peer.size());

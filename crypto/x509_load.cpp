@@ -14,14 +14,14 @@ Expected<std::vector<Botan::X509_Certificate>, std::string> load_certificates(co
   try {
     Botan::DataSource_Stream source(path, true);
     std::vector<Botan::X509_Certificate> certs;
-    // X509_Certificate(DataSource&) takes one PEM block or one DER object per call.
-    while (!source.end_of_data()) {
-      // Trailing whitespace after the last PEM block is not another certificate.
+    // X509_Certificate(DataSource&) takes one PEM block or one DER object per call. Whitespace after the
+    // last PEM block is not another certificate; a stream only reports its end once a read comes up short.
+    for (;;) {
       uint8_t next = 0;
       while (source.peek(&next, 1, 0) == 1 && (next == '\n' || next == '\r' || next == ' ' || next == '\t')) {
         source.discard_next(1);
       }
-      if (source.end_of_data()) break;
+      if (source.peek(&next, 1, 0) == 0) break;
       certs.emplace_back(source);
     }
     if (certs.empty()) return unexpected(fmt::format("{}: no certificate found", path));

@@ -27,7 +27,9 @@ namespace {
 
 Bytes hex(const std::string& s) { return Botan::hex_decode(s); }
 
-Bytes encode(const Botan::BigInt& n, size_t length) { return Botan::unlock(Botan::BigInt::encode_1363(n, length)); }
+Bytes encode(const Botan::BigInt& n, size_t length) {
+  return Botan::unlock(Botan::BigInt::encode_1363(n, length));
+}
 
 std::unique_ptr<KeyExchange> from_private(KeyExchangeMethod m, const std::string& private_hex) {
   auto ke = make_key_exchange_from_private(m, hex(private_hex));
@@ -70,7 +72,8 @@ const EcpVector ecp_vectors[] = {
      "DCFBEC7AACF3196472169E838430367F66EEBE3C6E70C416DD5F0C68759DD1FFF83FA40142209DFF5EAAD96DB9E6386C",
      "11187331C279962D93D604243FD592CB9D0A926F422E47187521287E7156C5C4D603135569B9E9D09CF5D4A270F59746"},
     {KeyExchangeMethod::ECP_521,
-     "0037ADE9319A89F4DABDB3EF411AACCCA5123C61ACAB57B5393DCE47608172A095AA85A30FE1C2952C6771D937BA9777F5957B26"
+     "0037ADE9319A89F4DABDB3EF411AACCCA5123C61ACAB57B5393DCE47608172A095AA85A30FE1C2952C6771D937BA9777F5957B2"
+     "6"
      "39BAB072462F68C27A57382D4A52",
      "0015417E84DBF28C0AD3C278713349DC7DF153C897A1891BD98BAB4357C9ECBEE1E3BF42E00B8E380AEAE57C2D107564941885"
      "942AF5A7F4601723C4195D176CED3E",

@@ -32,7 +32,8 @@ SecureBytes hmac(const std::string& algo, ByteView key, ByteView data) {
 
 // Fixed inputs standing in for an IKE_SA_INIT message, a nonce, SK_pi and an ID payload body.
 const Bytes message = Botan::hex_decode(
-    "5f54bf6d8b48e6e1000000000000000021202208000000000000011c2200003000000030010100040300000c0100000c800e0100");
+    "5f54bf6d8b48e6e1000000000000000021202208000000000000011c2200003000000030010100040300000c0100000c800e010"
+    "0");
 const Bytes nonce_r = Botan::hex_decode("a5b9f1c3d2e48f0711223344556677889900aabbccddeeff0123456789abcdef");
 const Bytes sk_pi = Botan::hex_decode("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
 // ID_FQDN (2), three RESERVED bytes, "alice.example".

@@ -40,10 +40,11 @@ std::unique_ptr<Botan::Private_Key> ecdsa_key(const char* curve) {
   return std::make_unique<Botan::ECDSA_PrivateKey>(system_rng(), Botan::EC_Group(curve));
 }
 
-const Bytes octets = hex("0011223344556677889900aabbccddeeff") ;
+const Bytes octets = hex("0011223344556677889900aabbccddeeff");
 
 // Signs, verifies, then flips a bit in the signed octets and in the signature: both must fail.
-void round_trip(AuthenticationMethod method, const Botan::Private_Key& key, std::optional<SignatureScheme> scheme) {
+void round_trip(AuthenticationMethod method, const Botan::Private_Key& key,
+                std::optional<SignatureScheme> scheme) {
   auto auth = sign_auth_data(method, key, scheme, octets, system_rng());
   REQUIRE(auth.has_value());
   auto verified = verify_auth_data(method, key, *auth, octets);
@@ -114,10 +115,11 @@ TEST_CASE("AlgorithmIdentifier decoder accepts equivalent encodings and refuses 
   CHECK(*absent == SignatureScheme::RSA_PKCS1_SHA256);
 
   // PSS with SHA-256 but a 20-byte salt.
-  CHECK_FALSE(decode_algorithm_identifier(
-                  hex("304106092a864886f70d01010a3034a00f300d06096086480165030402010500a11c301a06092a864886f70d"
-                      "010108300d06096086480165030402010500a203020114"))
-                  .has_value());
+  CHECK_FALSE(
+      decode_algorithm_identifier(
+          hex("304106092a864886f70d01010a3034a00f300d06096086480165030402010500a11c301a06092a864886f70d"
+              "010108300d06096086480165030402010500a203020114"))
+          .has_value());
   // PSS with all defaults (SHA-1).
   CHECK_FALSE(decode_algorithm_identifier(hex("300b06092a864886f70d01010a3000")).has_value());
   // md5WithRSAEncryption.
@@ -142,7 +144,8 @@ TEST_CASE("Auth method 1 RSA with SHA-1 signs and verifies", "[auth]") {
   auto rsa = fixture_key("ee-rsa.key.pem");
   round_trip(AuthenticationMethod::RSA_DIGITAL_SIGNATURE, *rsa, std::nullopt);
   // The signature is the bare RSA block: as long as the modulus.
-  auto auth = sign_auth_data(AuthenticationMethod::RSA_DIGITAL_SIGNATURE, *rsa, std::nullopt, octets, system_rng());
+  auto auth =
+      sign_auth_data(AuthenticationMethod::RSA_DIGITAL_SIGNATURE, *rsa, std::nullopt, octets, system_rng());
   REQUIRE(auth.has_value());
   CHECK(auth->size() == 256);
 }
@@ -167,11 +170,13 @@ TEST_CASE("Auth methods 9 10 11 ECDSA sign r and s fixed width", "[auth]") {
   }
   // RFC 4754 ties the curve to the method: a P-384 key cannot do method 9.
   auto p384 = ecdsa_key("secp384r1");
-  CHECK_FALSE(sign_auth_data(AuthenticationMethod::ECDSA_SHA256_P256, *p384, std::nullopt, octets, system_rng())
-                  .has_value());
+  CHECK_FALSE(
+      sign_auth_data(AuthenticationMethod::ECDSA_SHA256_P256, *p384, std::nullopt, octets, system_rng())
+          .has_value());
   auto rsa = fixture_key("ee-rsa.key.pem");
-  CHECK_FALSE(sign_auth_data(AuthenticationMethod::ECDSA_SHA256_P256, *rsa, std::nullopt, octets, system_rng())
-                  .has_value());
+  CHECK_FALSE(
+      sign_auth_data(AuthenticationMethod::ECDSA_SHA256_P256, *rsa, std::nullopt, octets, system_rng())
+          .has_value());
 }
 
 TEST_CASE("Auth method 14 round trips for every scheme", "[auth]") {
@@ -185,7 +190,8 @@ TEST_CASE("Auth method 14 round trips for every scheme", "[auth]") {
     CAPTURE(name(scheme));
     round_trip(AuthenticationMethod::DIGITAL_SIGNATURE, *rsa, scheme);
   }
-  for (auto scheme : {SignatureScheme::ECDSA_SHA256, SignatureScheme::ECDSA_SHA384, SignatureScheme::ECDSA_SHA512}) {
+  for (auto scheme :
+       {SignatureScheme::ECDSA_SHA256, SignatureScheme::ECDSA_SHA384, SignatureScheme::ECDSA_SHA512}) {
     CAPTURE(name(scheme));
     round_trip(AuthenticationMethod::DIGITAL_SIGNATURE, *ecdsa, scheme);
     round_trip(AuthenticationMethod::DIGITAL_SIGNATURE, *p521, scheme);
@@ -195,8 +201,8 @@ TEST_CASE("Auth method 14 round trips for every scheme", "[auth]") {
 
 TEST_CASE("Auth method 14 data layout is length then AlgorithmIdentifier then signature", "[auth]") {
   auto ecdsa = fixture_key("ee-ecdsa.key.pem");
-  auto auth = sign_auth_data(AuthenticationMethod::DIGITAL_SIGNATURE, *ecdsa, SignatureScheme::ECDSA_SHA256, octets,
-                             system_rng());
+  auto auth = sign_auth_data(AuthenticationMethod::DIGITAL_SIGNATURE, *ecdsa, SignatureScheme::ECDSA_SHA256,
+                             octets, system_rng());
   REQUIRE(auth.has_value());
   const Bytes alg_id = encode_algorithm_identifier(SignatureScheme::ECDSA_SHA256);
   REQUIRE(auth->size() > 1 + alg_id.size());
@@ -206,8 +212,8 @@ TEST_CASE("Auth method 14 data layout is length then AlgorithmIdentifier then si
   CHECK((*auth)[1 + alg_id.size()] == 0x30);
 
   auto ed25519 = fixture_key("ee-ed25519.key.pem");
-  auto ed_auth = sign_auth_data(AuthenticationMethod::DIGITAL_SIGNATURE, *ed25519, SignatureScheme::ED25519, octets,
-                                system_rng());
+  auto ed_auth = sign_auth_data(AuthenticationMethod::DIGITAL_SIGNATURE, *ed25519, SignatureScheme::ED25519,
+                                octets, system_rng());
   REQUIRE(ed_auth.has_value());
   CHECK(ed_auth->size() == 1 + 7 + 64);
 }
@@ -218,7 +224,8 @@ TEST_CASE("Auth method 14 refuses mismatches and malformed data", "[auth]") {
   const auto method = AuthenticationMethod::DIGITAL_SIGNATURE;
   // Signing: no scheme, SHA-1, a scheme for another key type.
   CHECK_FALSE(sign_auth_data(method, *rsa, std::nullopt, octets, system_rng()).has_value());
-  CHECK_FALSE(sign_auth_data(method, *rsa, SignatureScheme::RSA_PKCS1_SHA1, octets, system_rng()).has_value());
+  CHECK_FALSE(
+      sign_auth_data(method, *rsa, SignatureScheme::RSA_PKCS1_SHA1, octets, system_rng()).has_value());
   CHECK_FALSE(sign_auth_data(method, *rsa, SignatureScheme::ECDSA_SHA256, octets, system_rng()).has_value());
 
   auto auth = sign_auth_data(method, *rsa, SignatureScheme::RSA_PSS_SHA256, octets, system_rng());
@@ -245,8 +252,8 @@ TEST_CASE("Signature scheme choice follows the peer's announced hashes", "[auth]
   auto rsa = fixture_key("ee-rsa.key.pem");
   auto ecdsa = fixture_key("ee-ecdsa.key.pem");
   auto ed25519 = fixture_key("ee-ed25519.key.pem");
-  const std::vector<HashAlgorithm> all{HashAlgorithm::SHA2_256, HashAlgorithm::SHA2_384, HashAlgorithm::SHA2_512,
-                                       HashAlgorithm::IDENTITY};
+  const std::vector<HashAlgorithm> all{HashAlgorithm::SHA2_256, HashAlgorithm::SHA2_384,
+                                       HashAlgorithm::SHA2_512, HashAlgorithm::IDENTITY};
   CHECK(*choose_signature_scheme(*ecdsa, all) == SignatureScheme::ECDSA_SHA256);
   CHECK(*choose_signature_scheme(*rsa, all) == SignatureScheme::RSA_PKCS1_SHA512);
   CHECK(*choose_signature_scheme(*ed25519, all) == SignatureScheme::ED25519);
