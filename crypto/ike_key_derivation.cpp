@@ -3,8 +3,6 @@
 
 #include "crypto/prf_plus.h"
 
-#include <utility>
-
 namespace ipsecd::crypto {
 
 namespace {

@@ -5,7 +5,6 @@
 
 #include <botan/aead.h>
 #include <botan/cipher_mode.h>
-#include <botan/exceptn.h>
 
 #include <utility>
 
@@ -235,7 +234,7 @@ Expected<std::unique_ptr<SkCipher>, std::string> make_sk_cipher(const SkAlgorith
                       " and SK_a of " + std::to_string(lengths->integrity) + " bytes, got " +
                       std::to_string(encryption_key.size()) + " and " + std::to_string(integrity_key.size()));
   }
-  auto spec = cipher_spec(algorithm);
+  auto spec = cipher_spec(algorithm);  // cannot fail: sk_key_lengths accepted the algorithm
   // Fail here, not on the first packet, if this Botan build lacks the mode.
   if (!Botan::Cipher_Mode::create(spec->botan_name, Botan::ENCRYPTION)) {
     return unexpected("Botan lacks " + spec->botan_name);

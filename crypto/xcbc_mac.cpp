@@ -1,7 +1,6 @@
 // AES-XCBC-MAC (RFC 3566) on Botan's AES-128, which Botan 2 does not provide.
 #include "crypto/xcbc_mac.h"
 
-#include <algorithm>
 #include <utility>
 
 namespace ipsecd::crypto {

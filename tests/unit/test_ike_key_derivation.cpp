@@ -3,11 +3,11 @@
 #include "crypto/ike_key_derivation.h"
 #include "crypto/prf_plus.h"
 
+#include "tests/support/strongswan_fixture.h"
+
 #include <botan/hex.h>
-#include <nlohmann/json.hpp>
 
 #include <catch2/catch.hpp>
-#include <fstream>
 #include <string>
 
 using ipsecd::crypto::ah_key_lengths;
@@ -44,7 +44,13 @@ std::unique_ptr<Prf> prf_for(PseudorandomFunction id) {
   return std::move(prf).value();
 }
 
-uint64_t spi(const std::string& text) { return std::stoull(text, nullptr, 16); }
+// The IKE header's SPI value from its 8 wire bytes.
+uint64_t spi(const Bytes& wire) {
+  REQUIRE(wire.size() == 8);
+  uint64_t value = 0;
+  for (uint8_t byte : wire) value = (value << 8) | byte;
+  return value;
+}
 
 }  // namespace
 
@@ -81,38 +87,32 @@ TEST_CASE("IKEv2 KDF matches the NIST CAVP HMAC-SHA1 vector", "[kdf]") {
 }
 
 TEST_CASE("SKEYSEED and SK_* match strongSwan 5.9.8", "[kdf]") {
-  const std::string capture = GENERATE(
-      "psk-aes128-sha1-prfsha1-ecp256", "psk-aes256-sha256-modp2048", "psk-aes256gcm16-prfsha384-x25519",
-      "psk-chacha20poly1305-prfsha256-ecp384", "cert-aes128gcm16-prfsha256-ecp256");
-  INFO(capture);
-  std::ifstream in(std::string(IPSECD_FIXTURES_DIR) + "/strongswan/" + capture + "/keys.json");
-  REQUIRE(in.good());
-  const auto fixture = nlohmann::json::parse(in);
-  const auto& transforms = fixture.at("transforms");
-  auto prf = prf_for(static_cast<PseudorandomFunction>(transforms.at("prf").at("id").get<int>()));
-  SkAlgorithm algorithm{};
-  algorithm.encryption = static_cast<EncryptionAlgorithm>(transforms.at("encr").at("id").get<int>());
-  algorithm.key_bits = static_cast<uint16_t>(transforms.at("encr").value("key_length_bits", 0));
-  algorithm.integrity = transforms.contains("integ")
-                            ? static_cast<IntegrityAlgorithm>(transforms.at("integ").at("id").get<int>())
-                            : IntegrityAlgorithm::NONE;
+  const auto names = ipsecd::test::strongswan_fixture_names();
+  REQUIRE(names.size() >= 5);
+  for (const auto& name : names) {
+    INFO(name);
+    const auto fixture = ipsecd::test::load_strongswan_fixture(name);
+    const auto& transforms = fixture.transforms;
+    auto prf = prf_for(static_cast<PseudorandomFunction>(transforms.prf));
+    const SkAlgorithm algorithm{static_cast<EncryptionAlgorithm>(transforms.encryption),
+                                transforms.encryption_key_bits,
+                                static_cast<IntegrityAlgorithm>(transforms.integrity.value_or(0))};
 
-  const Bytes ni = unhex(fixture.at("ni"));
-  const Bytes nr = unhex(fixture.at("nr"));
-  auto skeyseed = ike_sa_skeyseed(*prf, ni, nr, unhex(fixture.at("shared_secret")));
-  REQUIRE(skeyseed.has_value());
-  CHECK(hex(*skeyseed) == fixture.at("skeyseed").get<std::string>());
+    auto skeyseed = ike_sa_skeyseed(*prf, fixture.ni, fixture.nr, fixture.shared_secret);
+    REQUIRE(skeyseed.has_value());
+    CHECK(hex(*skeyseed) == hex(fixture.skeyseed));
 
-  auto keys = derive_ike_sa_keys(*prf, *skeyseed, ni, nr, spi(fixture.at("spi_i")), spi(fixture.at("spi_r")),
-                                 algorithm);
-  REQUIRE(keys.has_value());
-  CHECK(hex(keys->sk_d) == fixture.at("sk_d").get<std::string>());
-  CHECK(hex(keys->sk_ai) == fixture.value("sk_ai", ""));
-  CHECK(hex(keys->sk_ar) == fixture.value("sk_ar", ""));
-  CHECK(hex(keys->sk_ei) == fixture.at("sk_ei").get<std::string>());
-  CHECK(hex(keys->sk_er) == fixture.at("sk_er").get<std::string>());
-  CHECK(hex(keys->sk_pi) == fixture.at("sk_pi").get<std::string>());
-  CHECK(hex(keys->sk_pr) == fixture.at("sk_pr").get<std::string>());
+    auto keys = derive_ike_sa_keys(*prf, *skeyseed, fixture.ni, fixture.nr, spi(fixture.spi_i),
+                                   spi(fixture.spi_r), algorithm);
+    REQUIRE(keys.has_value());
+    CHECK(hex(keys->sk_d) == hex(fixture.sk_d));
+    CHECK(hex(keys->sk_ai) == hex(fixture.sk_ai));
+    CHECK(hex(keys->sk_ar) == hex(fixture.sk_ar));
+    CHECK(hex(keys->sk_ei) == hex(fixture.sk_ei));
+    CHECK(hex(keys->sk_er) == hex(fixture.sk_er));
+    CHECK(hex(keys->sk_pi) == hex(fixture.sk_pi));
+    CHECK(hex(keys->sk_pr) == hex(fixture.sk_pr));
+  }
 }
 
 TEST_CASE("SKEYSEED with AES-XCBC or AES-CMAC is keyed by the first 64 bits of each nonce", "[kdf]") {

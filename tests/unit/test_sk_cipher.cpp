@@ -2,11 +2,11 @@
 #include "crypto/integrity.h"
 #include "crypto/sk_cipher.h"
 
+#include "tests/support/strongswan_fixture.h"
+
 #include <botan/hex.h>
-#include <nlohmann/json.hpp>
 
 #include <catch2/catch.hpp>
-#include <fstream>
 #include <string>
 
 using ipsecd::crypto::Bytes;
@@ -296,54 +296,41 @@ TEST_CASE("seal returns nothing when the caller breaks its contract", "[sk_ciphe
 
 namespace {
 
-nlohmann::json load_fixture(const std::string& capture, const std::string& file) {
-  std::ifstream in(std::string(IPSECD_FIXTURES_DIR) + "/strongswan/" + capture + "/" + file);
-  REQUIRE(in.good());
-  return nlohmann::json::parse(in);
-}
-
-SkAlgorithm algorithm_of(const nlohmann::json& keys) {
-  const auto& transforms = keys.at("transforms");
-  SkAlgorithm algorithm{};
-  algorithm.encryption = static_cast<EncryptionAlgorithm>(transforms.at("encr").at("id").get<int>());
-  algorithm.key_bits = static_cast<uint16_t>(transforms.at("encr").value("key_length_bits", 0));
-  algorithm.integrity = transforms.contains("integ")
-                            ? static_cast<IntegrityAlgorithm>(transforms.at("integ").at("id").get<int>())
-                            : IntegrityAlgorithm::NONE;
-  return algorithm;
+SkAlgorithm algorithm_of(const ipsecd::test::FixtureTransforms& transforms) {
+  return SkAlgorithm{static_cast<EncryptionAlgorithm>(transforms.encryption), transforms.encryption_key_bits,
+                     static_cast<IntegrityAlgorithm>(transforms.integrity.value_or(0))};
 }
 
 }  // namespace
 
 TEST_CASE("SK payloads sealed by strongSwan 5.9.8 are reproduced byte for byte and open", "[sk_cipher]") {
-  const std::string capture = GENERATE(
-      "psk-aes128-sha1-prfsha1-ecp256", "psk-aes256-sha256-modp2048", "psk-aes256gcm16-prfsha384-x25519",
-      "psk-chacha20poly1305-prfsha256-ecp384", "cert-aes128gcm16-prfsha256-ecp256");
-  INFO(capture);
-  const auto keys = load_fixture(capture, "keys.json");
-  const auto messages = load_fixture(capture, "messages.json").at("messages");
-  const SkAlgorithm algorithm = algorithm_of(keys);
-  auto initiator = cipher(algorithm, unhex(keys.at("sk_ei")), unhex(keys.at("sk_ai")));
-  auto responder = cipher(algorithm, unhex(keys.at("sk_er")), unhex(keys.at("sk_ar")));
+  const auto names = ipsecd::test::strongswan_fixture_names();
+  REQUIRE(names.size() >= 5);
+  for (const auto& name : names) {
+    INFO(name);
+    const auto fixture = ipsecd::test::load_strongswan_fixture(name);
+    const SkAlgorithm algorithm = algorithm_of(fixture.transforms);
+    auto initiator = cipher(algorithm, Bytes(fixture.sk_ei.begin(), fixture.sk_ei.end()),
+                            Bytes(fixture.sk_ai.begin(), fixture.sk_ai.end()));
+    auto responder = cipher(algorithm, Bytes(fixture.sk_er.begin(), fixture.sk_er.end()),
+                            Bytes(fixture.sk_ar.begin(), fixture.sk_ar.end()));
+    REQUIRE_FALSE(fixture.encrypted.empty());
+    for (const auto& message : fixture.encrypted) {
+      INFO("message " << message.message_index);
+      const auto& datagram = fixture.messages.at(static_cast<size_t>(message.message_index));
+      const SkCipher& sk = datagram.from_initiator ? *initiator : *responder;
+      const Bytes padded = concat(message.plain, message.padding);
+      const Bytes& wire = datagram.bytes;
+      const size_t header = message.associated.size() + message.iv.size();
+      REQUIRE(wire.size() == header + padded.size() + sk.icv_size());
+      CHECK(hex(ByteView(wire).first(message.associated.size())) == hex(message.associated));
+      CHECK(hex(ByteView(wire).subspan(message.associated.size(), message.iv.size())) == hex(message.iv));
 
-  const auto& encrypted = keys.at("encrypted_messages");
-  REQUIRE_FALSE(encrypted.empty());
-  for (const auto& message : encrypted) {
-    INFO("message " << message.at("message_index").get<int>());
-    const SkCipher& sk = message.at("direction") == "initiator_to_responder" ? *initiator : *responder;
-    const Bytes associated = unhex(message.at("assoc"));
-    const Bytes iv = unhex(message.at("iv"));
-    // strongSwan logs the padding with the Pad Length byte at its end.
-    const Bytes padded = concat(unhex(message.at("plain")), unhex(message.at("padding")));
-    const Bytes datagram = unhex(messages.at(message.at("message_index").get<size_t>()).at("hex"));
-    REQUIRE(datagram.size() == associated.size() + iv.size() + padded.size() + sk.icv_size());
-    CHECK(hex(ByteView(datagram).first(associated.size())) == hex(associated));
-    CHECK(hex(ByteView(datagram).subspan(associated.size(), iv.size())) == hex(iv));
-
-    const ByteView wire = ByteView(datagram).subspan(associated.size() + iv.size());
-    CHECK(hex(sk.seal(associated, iv, padded)) == hex(wire));
-    auto opened = sk.open(associated, iv, wire);
-    REQUIRE(opened.has_value());
-    CHECK(hex(*opened) == hex(padded));
+      const ByteView sealed = ByteView(wire).subspan(header);
+      CHECK(hex(sk.seal(message.associated, message.iv, padded)) == hex(sealed));
+      auto opened = sk.open(message.associated, message.iv, sealed);
+      REQUIRE(opened.has_value());
+      CHECK(hex(*opened) == hex(padded));
+    }
   }
 }
