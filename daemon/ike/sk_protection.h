@@ -43,4 +43,11 @@ Expected<crypto::Bytes, std::string> protect_message(const Header& header, const
                                                      const crypto::SkCipher& cipher,
                                                      Botan::RandomNumberGenerator& rng);
 
+// Seals `plaintext` into `outer`, whose last payload is an SK or SKF payload whose `encrypted` field is a
+// placeholder of encrypted_body_size() bytes: the associated data covers the header's Length and the
+// payload's own Length, so the layout must be final before the ICV is computed.
+Expected<crypto::Bytes, std::string> seal_message(const Message& outer, crypto::ByteView plaintext,
+                                                  const crypto::SkCipher& cipher, crypto::ByteView iv,
+                                                  crypto::ByteView padding);
+
 }  // namespace ipsecd::ike
