@@ -50,11 +50,10 @@ Expected<IntegrityLengths, std::string> integrity_lengths(IntegrityAlgorithm alg
   return spec->lengths;
 }
 
-Integrity::Integrity(IntegrityAlgorithm algorithm, IntegrityLengths lengths, SecureBytes key,
+Integrity::Integrity(IntegrityAlgorithm algorithm, IntegrityLengths lengths,
                      std::unique_ptr<Botan::MessageAuthenticationCode> hmac, std::unique_ptr<AesXcbcMac> xcbc)
     : algorithm_(algorithm),
       lengths_(lengths),
-      key_(std::move(key)),
       hmac_(std::move(hmac)),
       xcbc_(std::move(xcbc)) {}
 
@@ -72,12 +71,12 @@ Expected<Integrity, std::string> Integrity::make(IntegrityAlgorithm algorithm, B
   if (spec->hmac_hash == nullptr) {
     auto xcbc = AesXcbcMac::make(key);
     if (!xcbc) return unexpected(xcbc.error());
-    return Integrity(algorithm, spec->lengths, {}, nullptr,
-                     std::make_unique<AesXcbcMac>(std::move(xcbc).value()));
+    return Integrity(algorithm, spec->lengths, nullptr, std::make_unique<AesXcbcMac>(std::move(xcbc).value()));
   }
   auto hmac = Botan::MessageAuthenticationCode::create(std::string("HMAC(") + spec->hmac_hash + ")");
   if (!hmac) return unexpected(std::string("Botan lacks HMAC(") + spec->hmac_hash + ")");
-  return Integrity(algorithm, spec->lengths, SecureBytes(key.begin(), key.end()), std::move(hmac), nullptr);
+  hmac->set_key(key.data(), key.size());
+  return Integrity(algorithm, spec->lengths, std::move(hmac), nullptr);
 }
 
 Bytes Integrity::compute(ByteView data) const {
@@ -85,10 +84,8 @@ Bytes Integrity::compute(ByteView data) const {
   if (xcbc_) {
     full = xcbc_->compute(data);
   } else {
-    auto mac = hmac_->clone();
-    mac->set_key(key_);
-    mac->update(data.data(), data.size());
-    full = mac->final();
+    hmac_->update(data.data(), data.size());
+    full = hmac_->final();
   }
   return Bytes(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(lengths_.icv));
 }

@@ -46,14 +46,15 @@ class Integrity {
   bool verify(ByteView data, ByteView icv) const;
 
  private:
-  Integrity(iana::IntegrityAlgorithm algorithm, IntegrityLengths lengths, SecureBytes key,
+  Integrity(iana::IntegrityAlgorithm algorithm, IntegrityLengths lengths,
             std::unique_ptr<Botan::MessageAuthenticationCode> hmac, std::unique_ptr<AesXcbcMac> xcbc);
 
   iana::IntegrityAlgorithm algorithm_;
   IntegrityLengths lengths_;
-  SecureBytes key_;
-  // Exactly one of these is set: an unkeyed HMAC prototype cloned per call, or the keyed AES-XCBC-MAC.
-  std::unique_ptr<Botan::MessageAuthenticationCode> hmac_;
+  // Exactly one of these is set, keyed once at make(): the key schedule (HMAC's inner and outer pads)
+  // is not redone per message. HMAC state is reset by final(), so compute() is repeatable, but one
+  // Integrity must not be used from two threads at once (one per SA direction, owned by the SA's thread).
+  mutable std::unique_ptr<Botan::MessageAuthenticationCode> hmac_;
   std::unique_ptr<AesXcbcMac> xcbc_;
 };
 

@@ -28,13 +28,14 @@ class HmacPrf final : public Prf {
   bool fixed_key_size() const override { return false; }
 
   SecureBytes compute(ByteView key, ByteView data) const override {
-    auto mac = hmac_->clone();
+    // Botan 2's clone() hands back a raw owning pointer.
+    std::unique_ptr<Botan::MessageAuthenticationCode> mac(hmac_->clone());
     if (mac->valid_keylength(key.size())) {
       mac->set_key(key.data(), key.size());
     } else {
       // Botan caps HMAC keys at 4096 bytes. RFC 2104 §2 replaces any key longer than the hash block by
       // its hash, so doing that here first gives the same result for every length.
-      auto hash = hash_->clone();
+      std::unique_ptr<Botan::HashFunction> hash(hash_->clone());
       hash->update(key.data(), key.size());
       mac->set_key(hash->final());
     }
@@ -97,7 +98,7 @@ class AesCmacPrf final : public Prf {
 
  private:
   SecureBytes cmac(ByteView key, ByteView data) const {
-    auto mac = prototype_->clone();
+    std::unique_ptr<Botan::MessageAuthenticationCode> mac(prototype_->clone());
     mac->set_key(key.data(), key.size());
     mac->update(data.data(), data.size());
     return mac->final();

@@ -86,12 +86,23 @@ Expected<CipherSpec, std::string> cipher_spec(const SkAlgorithm& algorithm) {
   return unexpected("unsupported encryption algorithm " + describe(algorithm));
 }
 
+// A Botan mode object with its key schedule done; throws Botan's Lookup_Error when the build lacks it.
+template <typename Mode>
+std::unique_ptr<Mode> keyed(const std::string& name, Botan::Cipher_Dir direction, ByteView key) {
+  auto mode = Mode::create_or_throw(name, direction);
+  mode->set_key(key.data(), key.size());
+  return mode;
+}
+
 // Non-AEAD: CBC encryption, then the INTEG transform's ICV over associated || IV || ciphertext
 // (RFC 7296 §3.14).
 class CbcSkCipher final : public SkCipher {
  public:
-  CbcSkCipher(CipherSpec spec, SecureBytes key, Integrity integrity)
-      : spec_(std::move(spec)), key_(std::move(key)), integrity_(std::move(integrity)) {}
+  CbcSkCipher(CipherSpec spec, ByteView key, Integrity integrity)
+      : spec_(std::move(spec)),
+        encryptor_(keyed<Botan::Cipher_Mode>(spec_.botan_name, Botan::ENCRYPTION, key)),
+        decryptor_(keyed<Botan::Cipher_Mode>(spec_.botan_name, Botan::DECRYPTION, key)),
+        integrity_(std::move(integrity)) {}
 
   size_t iv_size() const override { return spec_.block; }
   size_t block_size() const override { return spec_.block; }
@@ -139,16 +150,16 @@ class CbcSkCipher final : public SkCipher {
     return data;
   }
 
-  // A fresh mode object per call keeps seal/open const and safe to call from several threads.
   void run(Botan::Cipher_Dir direction, ByteView iv, SecureBytes& buffer) const {
-    auto mode = Botan::Cipher_Mode::create_or_throw(spec_.botan_name, direction);
-    mode->set_key(key_);
-    mode->start(iv.data(), iv.size());
-    mode->finish(buffer);
+    auto& mode = direction == Botan::ENCRYPTION ? *encryptor_ : *decryptor_;
+    mode.start(iv.data(), iv.size());
+    mode.finish(buffer);
   }
 
   CipherSpec spec_;
-  SecureBytes key_;
+  // Keyed once; start() resets each for the next message.
+  mutable std::unique_ptr<Botan::Cipher_Mode> encryptor_;
+  mutable std::unique_ptr<Botan::Cipher_Mode> decryptor_;
   Integrity integrity_;
 };
 
@@ -156,8 +167,11 @@ class CbcSkCipher final : public SkCipher {
 // RFC 7634 §2-§4).
 class AeadSkCipher final : public SkCipher {
  public:
-  AeadSkCipher(CipherSpec spec, SecureBytes key, SecureBytes salt)
-      : spec_(std::move(spec)), key_(std::move(key)), salt_(std::move(salt)) {}
+  AeadSkCipher(CipherSpec spec, ByteView key, SecureBytes salt)
+      : spec_(std::move(spec)),
+        encryptor_(keyed<Botan::AEAD_Mode>(spec_.botan_name, Botan::ENCRYPTION, key)),
+        decryptor_(keyed<Botan::AEAD_Mode>(spec_.botan_name, Botan::DECRYPTION, key)),
+        salt_(std::move(salt)) {}
 
   size_t iv_size() const override { return aead_iv_size; }
   size_t block_size() const override { return spec_.block; }
@@ -189,17 +203,19 @@ class AeadSkCipher final : public SkCipher {
 
  private:
   void run(Botan::Cipher_Dir direction, ByteView associated, ByteView iv, SecureBytes& buffer) const {
-    auto mode = Botan::AEAD_Mode::create_or_throw(spec_.botan_name, direction);
-    mode->set_key(key_);
-    mode->set_associated_data(associated.data(), associated.size());
+    auto& mode = direction == Botan::ENCRYPTION ? *encryptor_ : *decryptor_;
+    mode.set_associated_data(associated.data(), associated.size());
     SecureBytes nonce(salt_.begin(), salt_.end());
     nonce.insert(nonce.end(), iv.begin(), iv.end());
-    mode->start(nonce);
-    mode->finish(buffer);
+    mode.start(nonce);
+    mode.finish(buffer);
   }
 
   CipherSpec spec_;
-  SecureBytes key_;
+  // Keyed once; set_associated_data() and start() prepare each for the next message, also after a
+  // failed tag check.
+  mutable std::unique_ptr<Botan::AEAD_Mode> encryptor_;
+  mutable std::unique_ptr<Botan::AEAD_Mode> decryptor_;
   SecureBytes salt_;
 };
 
@@ -235,22 +251,20 @@ Expected<std::unique_ptr<SkCipher>, std::string> make_sk_cipher(const SkAlgorith
                       std::to_string(encryption_key.size()) + " and " + std::to_string(integrity_key.size()));
   }
   auto spec = cipher_spec(algorithm);  // cannot fail: sk_key_lengths accepted the algorithm
-  // Fail here, not on the first packet, if this Botan build lacks the mode.
-  if (!Botan::Cipher_Mode::create(spec->botan_name, Botan::ENCRYPTION)) {
-    return unexpected("Botan lacks " + spec->botan_name);
-  }
-  if (spec->aead) {
-    const size_t key_size = spec->key;
-    SecureBytes key(encryption_key.begin(), encryption_key.begin() + static_cast<std::ptrdiff_t>(key_size));
-    SecureBytes salt(encryption_key.begin() + static_cast<std::ptrdiff_t>(key_size), encryption_key.end());
+  try {
+    if (spec->aead) {
+      const ByteView key = encryption_key.first(spec->key);
+      SecureBytes salt(encryption_key.begin() + static_cast<std::ptrdiff_t>(key.size()), encryption_key.end());
+      return std::unique_ptr<SkCipher>(std::make_unique<AeadSkCipher>(std::move(spec).value(), key, std::move(salt)));
+    }
+    auto integrity = Integrity::make(algorithm.integrity, integrity_key);
+    if (!integrity) return unexpected(integrity.error());
     return std::unique_ptr<SkCipher>(
-        std::make_unique<AeadSkCipher>(std::move(spec).value(), std::move(key), std::move(salt)));
+        std::make_unique<CbcSkCipher>(std::move(spec).value(), encryption_key, std::move(integrity).value()));
+  } catch (const std::exception& e) {
+    // Fail here, not on the first packet, if this Botan build lacks the mode.
+    return unexpected(describe(algorithm) + ": Botan refused the cipher: " + e.what());
   }
-  auto integrity = Integrity::make(algorithm.integrity, integrity_key);
-  if (!integrity) return unexpected(integrity.error());
-  return std::unique_ptr<SkCipher>(std::make_unique<CbcSkCipher>(
-      std::move(spec).value(), SecureBytes(encryption_key.begin(), encryption_key.end()),
-      std::move(integrity).value()));
 }
 
 }  // namespace ipsecd::crypto

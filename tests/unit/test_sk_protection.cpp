@@ -35,6 +35,14 @@ std::unique_ptr<crypto::SkCipher> test_cipher() {
   return std::move(*cipher);
 }
 
+std::unique_ptr<crypto::SkCipher> aead_test_cipher() {
+  auto cipher = crypto::make_sk_cipher(
+      {iana::EncryptionAlgorithm::ENCR_CHACHA20_POLY1305, 0, iana::IntegrityAlgorithm::NONE},
+      crypto::SecureBytes(36, 0x44), {});
+  REQUIRE(cipher);
+  return std::move(*cipher);
+}
+
 ike::Header informational_header() {
   ike::Header h;
   h.initiator_spi = 0x0102030405060708;
@@ -99,7 +107,7 @@ TEST_CASE("protect then unprotect with a random IV restores the payloads", "[sk]
 }
 
 TEST_CASE("a tampered SK message fails its ICV before decryption", "[sk]") {
-  auto cipher = test_cipher();
+  auto cipher = GENERATE(as<bool>{}, false, true) ? test_cipher() : aead_test_cipher();
   auto bytes = ike::protect_message(informational_header(), some_inner_payloads(), *cipher, crypto::system_rng());
   REQUIRE(bytes);
   // Every byte is covered: header, SK header, IV, ciphertext and the ICV itself.
@@ -113,6 +121,10 @@ TEST_CASE("a tampered SK message fails its ICV before decryption", "[sk]") {
     INFO("offset " << i);
     CHECK(inner.error().code == ike::UnprotectErrorCode::integrity_failed);
   }
+  // The keyed cipher objects recover from every failed check.
+  auto decoded = ike::decode_message(*bytes);
+  REQUIRE(decoded);
+  CHECK(ike::unprotect_message(*bytes, *decoded, *cipher));
 }
 
 TEST_CASE("SK length, padding and inner-chain errors are reported, not thrown", "[sk]") {
