@@ -12,6 +12,8 @@ packages=(
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
   # tests: namespaces, a real IKEv2 peer, captures
   iproute2 strongswan-charon strongswan-swanctl tcpdump xxd
+  # tests: the qemu VM with a real ESP/AH kernel (tests/kernel/)
+  qemu-system-x86 busybox-static cpio kmod socat util-linux binutils
 )
 
 if [ "$(id -u)" -ne 0 ]; then
