@@ -24,15 +24,22 @@ Expected<KePayload, DecodeError> decode_ke(ByteReader& r) {
   return ke;
 }
 
+// Address identities have a fixed size (§3.5); 0 for the variable-length types.
+size_t id_address_size(iana::IdentificationType type) {
+  switch (type) {
+    case iana::IdentificationType::ID_IPV4_ADDR: return 4;
+    case iana::IdentificationType::ID_IPV6_ADDR: return 16;
+    default: return 0;
+  }
+}
+
 template <PayloadType T>
 Expected<IdPayloadOf<T>, DecodeError> decode_id(ByteReader& r) {
   IdPayloadOf<T> id;
   uint8_t type = 0;
   if (!r.u8(type) || !r.skip(3)) return r.error();
   id.type = static_cast<iana::IdentificationType>(type);
-  const size_t wanted = id.type == iana::IdentificationType::ID_IPV4_ADDR   ? 4
-                        : id.type == iana::IdentificationType::ID_IPV6_ADDR ? 16
-                                                                            : 0;
+  const size_t wanted = id_address_size(id.type);
   if (wanted != 0 && r.remaining() != wanted) {
     return r.fail(DecodeErrorCode::bad_length,
                   fmt::format("{} carries {} bytes, must be {}", iana::name(id.type), r.remaining(), wanted));
@@ -238,6 +245,10 @@ struct BodyEncoder {
   }
   template <PayloadType T>
   Expected<Ok, std::string> operator()(const IdPayloadOf<T>& id) {
+    const size_t wanted = id_address_size(id.type);
+    if (wanted != 0 && id.data.size() != wanted) {
+      return unexpected(fmt::format("{} needs {} bytes", iana::name(id.type), wanted));
+    }
     out.u8(static_cast<uint8_t>(id.type));
     out.zeros(3);
     out.bytes(id.data);
@@ -280,6 +291,8 @@ struct BodyEncoder {
   }
   Expected<Ok, std::string> operator()(const DeletePayload& d) {
     const bool ike = d.protocol == iana::SecurityProtocolId::IKE;
+    const bool child = d.protocol == iana::SecurityProtocolId::AH || d.protocol == iana::SecurityProtocolId::ESP;
+    if (!ike && !child) return unexpected(fmt::format("cannot delete protocol {}", iana::name(d.protocol)));
     if (ike && !d.spis.empty()) return unexpected(std::string("deleting the IKE SA names no SPIs"));
     if (d.spis.size() > std::numeric_limits<uint16_t>::max()) return unexpected(std::string("too many SPIs"));
     out.u8(static_cast<uint8_t>(d.protocol));
@@ -301,6 +314,10 @@ struct BodyEncoder {
     return Ok{};
   }
   Expected<Ok, std::string> operator()(const CpPayload& cp) {
+    if (cp.attributes.size() > kMaxConfigurationAttributes) {
+      return unexpected(fmt::format("{} configuration attributes, more than {}", cp.attributes.size(),
+                                    kMaxConfigurationAttributes));
+    }
     out.u8(static_cast<uint8_t>(cp.type));
     out.zeros(3);
     for (const auto& a : cp.attributes) {
@@ -315,6 +332,10 @@ struct BodyEncoder {
     return Ok{};
   }
   Expected<Ok, std::string> operator()(const EapPayload& eap) {
+    const auto& m = eap.message;
+    if (m.size() < 4 || static_cast<size_t>((m[2] << 8) | m[3]) != m.size()) {
+      return unexpected(std::string("EAP message shorter than its header or its Length field disagrees"));
+    }
     out.bytes(eap.message);
     return Ok{};
   }

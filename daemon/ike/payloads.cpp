@@ -3,6 +3,9 @@
 
 #include "daemon/ike/iana/transform_attribute_type.h"
 
+#include <type_traits>
+#include <variant>
+
 namespace ipsecd::ike {
 
 TransformAttribute TransformAttribute::key_length(uint16_t bits) {

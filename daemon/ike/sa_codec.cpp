@@ -179,6 +179,10 @@ Expected<Ok, std::string> encode_transform(const Transform& t, bool last, ByteWr
   out.u8(static_cast<uint8_t>(t.type));
   out.u8(0);
   out.u16(t.id);
+  if (t.attributes.size() > kMaxAttributesPerTransform) {
+    return unexpected(fmt::format("{} attributes in one transform, more than {}", t.attributes.size(),
+                                  kMaxAttributesPerTransform));
+  }
   for (const auto& a : t.attributes) {
     if (a.type >= kAttributeFormatTv) return unexpected(fmt::format("attribute type {} exceeds 15 bits", a.type));
     if (a.tv) {
@@ -202,13 +206,24 @@ Expected<Ok, std::string> encode_transform(const Transform& t, bool last, ByteWr
 }  // namespace
 
 Expected<Ok, std::string> encode_sa(const SaPayload& sa, ByteWriter& out) {
-  if (sa.proposals.empty()) return unexpected(std::string("SA payload without proposals"));
+  // The same rules the decoder enforces, so that whatever is sent would also be accepted.
+  if (sa.proposals.empty() || sa.proposals.size() > kMaxProposals) {
+    return unexpected(fmt::format("SA payload with {} proposals, must be 1 to {}", sa.proposals.size(), kMaxProposals));
+  }
   for (size_t i = 0; i < sa.proposals.size(); ++i) {
     const Proposal& p = sa.proposals[i];
-    if (p.transforms.empty() || p.transforms.size() > std::numeric_limits<uint8_t>::max()) {
-      return unexpected(fmt::format("proposal {} has {} transforms", p.number, p.transforms.size()));
+    if (p.transforms.empty() || p.transforms.size() > kMaxTransformsPerProposal) {
+      return unexpected(fmt::format("proposal {} has {} transforms, must be 1 to {}", p.number, p.transforms.size(),
+                                    kMaxTransformsPerProposal));
     }
-    if (p.spi.size() > std::numeric_limits<uint8_t>::max()) return unexpected(std::string("proposal SPI too long"));
+    if (p.spi.size() > std::numeric_limits<uint8_t>::max() ||
+        !spi_size_allowed(p.protocol, static_cast<uint8_t>(p.spi.size()))) {
+      return unexpected(fmt::format("SPI of {} bytes is not allowed for protocol {}", p.spi.size(),
+                                    iana::name(p.protocol)));
+    }
+    const bool numbered = i == 0 ? p.number != 0 && (sa.proposals.size() == 1 || p.number == 1)
+                                 : p.number == sa.proposals[i - 1].number + 1;
+    if (!numbered) return unexpected(fmt::format("proposal {} breaks the numbering 1, 2, 3 ...", p.number));
     const size_t start = out.size();
     out.u8(i + 1 == sa.proposals.size() ? kLastSubstructure : kMoreProposals);
     out.u8(0);

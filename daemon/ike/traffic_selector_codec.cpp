@@ -64,8 +64,9 @@ Expected<std::vector<TrafficSelector>, DecodeError> decode_traffic_selectors(Byt
 }
 
 Expected<Ok, std::string> encode_traffic_selectors(const std::vector<TrafficSelector>& selectors, ByteWriter& out) {
-  if (selectors.empty() || selectors.size() > 255) {
-    return unexpected(fmt::format("{} traffic selectors do not fit a TS payload", selectors.size()));
+  if (selectors.empty() || selectors.size() > kMaxTrafficSelectors) {
+    return unexpected(
+        fmt::format("{} traffic selectors, must be 1 to {}", selectors.size(), kMaxTrafficSelectors));
   }
   out.u8(static_cast<uint8_t>(selectors.size()));
   out.zeros(3);

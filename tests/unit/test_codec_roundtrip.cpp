@@ -222,3 +222,37 @@ TEST_CASE("The encoder refuses what the wire cannot carry", "[codec]") {
   }
   SECTION("nonce too short") { CHECK_FALSE(encode_payloads({Payload{NoncePayload{filled(15, 0)}}})); }
 }
+
+TEST_CASE("The encoder refuses what the decoder would reject", "[codec]") {
+  SECTION("IKE proposal with a 4-byte SPI") {
+    SaPayload sa = ike_sa();
+    sa.proposals[0].spi = {1, 2, 3, 4};
+    CHECK_FALSE(encode_payloads({Payload{sa}}));
+  }
+  SECTION("proposals numbered 1 then 3") {
+    SaPayload sa = ike_sa();
+    sa.proposals[1].number = 3;
+    CHECK_FALSE(encode_payloads({Payload{sa}}));
+  }
+  SECTION("a lone proposal may keep the number it was accepted under") {
+    SaPayload sa = esp_sa();
+    sa.proposals[0].number = 5;
+    CHECK(encode_payloads({Payload{sa}}));
+  }
+  SECTION("65 traffic selectors") {
+    CHECK_FALSE(encode_payloads({Payload{TsiPayload{std::vector<TrafficSelector>(65, v4(1))}}}));
+  }
+  SECTION("ID_IPV4_ADDR of 5 bytes") {
+    CHECK_FALSE(encode_payloads({Payload{IdiPayload{iana::IdentificationType::ID_IPV4_ADDR, {192, 0, 2, 1, 0}}}}));
+  }
+  SECTION("EAP Length field disagreeing with the message") {
+    CHECK_FALSE(encode_payloads({Payload{EapPayload{{1, 7, 0, 9, 1, 'x'}}}}));
+  }
+  SECTION("delete of an unknown protocol") {
+    CHECK_FALSE(encode_payloads({Payload{DeletePayload{iana::SecurityProtocolId::FC_ESP_HEADER, {1}}}}));
+  }
+  SECTION("SKF fragment beyond the total") {
+    Message m{init_header(), {Payload{SkfPayload{iana::PayloadType::IDi, 3, 2, filled(16, 0)}}}};
+    CHECK_FALSE(encode_message(m));
+  }
+}
