@@ -12,8 +12,8 @@
 
 namespace ipsecd::ike {
 
-using crypto::ByteView;
 using crypto::Bytes;
+using crypto::ByteView;
 
 // Reads never go past the view. A failed read records a `truncated` error (the first one wins) and
 // returns false, so a decoder can chain reads and return error() once. Offsets in errors are absolute:

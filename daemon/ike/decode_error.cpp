@@ -9,14 +9,22 @@ namespace ipsecd::ike {
 
 std::string_view name(DecodeErrorCode code) {
   switch (code) {
-    case DecodeErrorCode::truncated: return "truncated";
-    case DecodeErrorCode::bad_length: return "bad length";
-    case DecodeErrorCode::bad_value: return "bad value";
-    case DecodeErrorCode::bad_version: return "bad version";
-    case DecodeErrorCode::bad_structure: return "bad structure";
-    case DecodeErrorCode::unsupported_critical_payload: return "unsupported critical payload";
-    case DecodeErrorCode::too_many: return "too many";
-    case DecodeErrorCode::too_large: return "too large";
+    case DecodeErrorCode::truncated:
+      return "truncated";
+    case DecodeErrorCode::bad_length:
+      return "bad length";
+    case DecodeErrorCode::bad_value:
+      return "bad value";
+    case DecodeErrorCode::bad_version:
+      return "bad version";
+    case DecodeErrorCode::bad_structure:
+      return "bad structure";
+    case DecodeErrorCode::unsupported_critical_payload:
+      return "unsupported critical payload";
+    case DecodeErrorCode::too_many:
+      return "too many";
+    case DecodeErrorCode::too_large:
+      return "too large";
   }
   return "unknown";
 }

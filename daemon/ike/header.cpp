@@ -24,13 +24,14 @@ Expected<DecodedHeader, DecodeError> decode_header(crypto::ByteView datagram) {
   }
   constexpr size_t kLengthOffset = 24;
   if (d.length != datagram.size()) {
-    return r.fail_at(kLengthOffset, DecodeErrorCode::bad_length,
-                     fmt::format("header Length is {} but the datagram has {} bytes", d.length,
-                                 datagram.size()));
+    return r.fail_at(
+        kLengthOffset, DecodeErrorCode::bad_length,
+        fmt::format("header Length is {} but the datagram has {} bytes", d.length, datagram.size()));
   }
   if (d.length > kMaxMessageLength) {
-    return r.fail_at(kLengthOffset, DecodeErrorCode::too_large,
-                     fmt::format("message of {} bytes exceeds the {}-byte limit", d.length, kMaxMessageLength));
+    return r.fail_at(
+        kLengthOffset, DecodeErrorCode::too_large,
+        fmt::format("message of {} bytes exceeds the {}-byte limit", d.length, kMaxMessageLength));
   }
   d.next_payload = static_cast<iana::PayloadType>(next);
   d.header.major_version = static_cast<uint8_t>(version >> 4);

@@ -59,7 +59,8 @@ Expected<Chain, DecodeError> decode_chain(uint8_t first, ByteReader& r, bool all
     }
     const bool encrypted = is_encrypted(type);
     if (encrypted && !allow_encrypted) {
-      return r.fail_at(start, DecodeErrorCode::bad_structure, "an encrypted payload inside an encrypted payload");
+      return r.fail_at(start, DecodeErrorCode::bad_structure,
+                       "an encrypted payload inside an encrypted payload");
     }
     ByteReader body(ByteView{}, 0, type);
     if (!r.sub(length - kGenericHeaderLength, body)) return r.error();
@@ -74,8 +75,9 @@ Expected<Chain, DecodeError> decode_chain(uint8_t first, ByteReader& r, bool all
     // §3.14: SK's Next Payload names the first payload inside it, so the outer chain ends here.
     if (encrypted) {
       if (!r.empty()) {
-        return r.fail(DecodeErrorCode::bad_structure,
-                      fmt::format("{} bytes follow the encrypted payload, which must be last", r.remaining()));
+        return r.fail(
+            DecodeErrorCode::bad_structure,
+            fmt::format("{} bytes follow the encrypted payload, which must be last", r.remaining()));
       }
       break;
     }
@@ -89,8 +91,8 @@ Expected<Chain, DecodeError> decode_chain(uint8_t first, ByteReader& r, bool all
   return chain;
 }
 
-Expected<std::optional<size_t>, std::string> encode_chain(const std::vector<Payload>& payloads, ByteWriter& out,
-                                                          bool allow_encrypted) {
+Expected<std::optional<size_t>, std::string> encode_chain(const std::vector<Payload>& payloads,
+                                                          ByteWriter& out, bool allow_encrypted) {
   if (payloads.size() > kMaxPayloadsPerChain) {
     return unexpected(fmt::format("{} payloads, more than {}", payloads.size(), kMaxPayloadsPerChain));
   }
@@ -106,7 +108,8 @@ Expected<std::optional<size_t>, std::string> encode_chain(const std::vector<Payl
     }
     uint8_t next = last ? 0 : static_cast<uint8_t>(payloads[i + 1].type());
     if (is_encrypted(type)) {
-      if (!allow_encrypted) return unexpected(std::string("an encrypted payload inside an encrypted payload"));
+      if (!allow_encrypted)
+        return unexpected(std::string("an encrypted payload inside an encrypted payload"));
       if (!last) return unexpected(std::string("the encrypted payload must be the last one"));
       if (const auto* sk = std::get_if<SkPayload>(&p.body)) next = static_cast<uint8_t>(sk->first_inner);
       if (const auto* skf = std::get_if<SkfPayload>(&p.body)) next = static_cast<uint8_t>(skf->first_inner);

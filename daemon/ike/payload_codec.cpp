@@ -27,9 +27,12 @@ Expected<KePayload, DecodeError> decode_ke(ByteReader& r) {
 // Address identities have a fixed size (§3.5); 0 for the variable-length types.
 size_t id_address_size(iana::IdentificationType type) {
   switch (type) {
-    case iana::IdentificationType::ID_IPV4_ADDR: return 4;
-    case iana::IdentificationType::ID_IPV6_ADDR: return 16;
-    default: return 0;
+    case iana::IdentificationType::ID_IPV4_ADDR:
+      return 4;
+    case iana::IdentificationType::ID_IPV6_ADDR:
+      return 16;
+    default:
+      return 0;
   }
 }
 
@@ -59,8 +62,8 @@ Expected<AuthPayload, DecodeError> decode_auth(ByteReader& r) {
 
 Expected<NoncePayload, DecodeError> decode_nonce(ByteReader& r) {
   if (r.remaining() < kMinNonceLength || r.remaining() > kMaxNonceLength) {
-    return r.fail(DecodeErrorCode::bad_length, fmt::format("nonce of {} bytes, must be {} to {}", r.remaining(),
-                                                           kMinNonceLength, kMaxNonceLength));
+    return r.fail(DecodeErrorCode::bad_length, fmt::format("nonce of {} bytes, must be {} to {}",
+                                                           r.remaining(), kMinNonceLength, kMaxNonceLength));
   }
   return NoncePayload{r.rest()};
 }
@@ -90,7 +93,8 @@ Expected<DeletePayload, DecodeError> decode_delete(ByteReader& r) {
   if (!r.u8(protocol) || !r.u8(spi_size) || !r.u16(count)) return r.error();
   d.protocol = static_cast<iana::SecurityProtocolId>(protocol);
   const bool ike = d.protocol == iana::SecurityProtocolId::IKE;
-  const bool child = d.protocol == iana::SecurityProtocolId::AH || d.protocol == iana::SecurityProtocolId::ESP;
+  const bool child =
+      d.protocol == iana::SecurityProtocolId::AH || d.protocol == iana::SecurityProtocolId::ESP;
   if (!ike && !child) {
     return r.fail(DecodeErrorCode::bad_value, fmt::format("cannot delete protocol {}", protocol));
   }
@@ -135,8 +139,9 @@ Expected<CpPayload, DecodeError> decode_cp(ByteReader& r) {
     // The top bit is reserved (§3.15.1): ignored here, sent as zero.
     a.type = static_cast<iana::ConfigurationAttributeType>(attribute_type & 0x7fff);
     if (length > r.remaining()) {
-      return r.fail(DecodeErrorCode::bad_length,
-                    fmt::format("configuration attribute claims {} bytes but {} remain", length, r.remaining()));
+      return r.fail(
+          DecodeErrorCode::bad_length,
+          fmt::format("configuration attribute claims {} bytes but {} remain", length, r.remaining()));
     }
     if (!r.bytes(length, a.value)) return r.error();
     cp.attributes.push_back(std::move(a));
@@ -195,17 +200,23 @@ bool is_parsed_payload_type(uint8_t type) {
     case PayloadType::SK:
     case PayloadType::CP:
     case PayloadType::EAP:
-    case PayloadType::SKF: return true;
-    default: return false;
+    case PayloadType::SKF:
+      return true;
+    default:
+      return false;
   }
 }
 
 Expected<PayloadBody, DecodeError> decode_payload_body(uint8_t type, uint8_t next_payload, ByteReader& body) {
   switch (static_cast<PayloadType>(type)) {
-    case PayloadType::SA: return widen(decode_sa(body));
-    case PayloadType::KE: return widen(decode_ke(body));
-    case PayloadType::IDi: return widen(decode_id<PayloadType::IDi>(body));
-    case PayloadType::IDr: return widen(decode_id<PayloadType::IDr>(body));
+    case PayloadType::SA:
+      return widen(decode_sa(body));
+    case PayloadType::KE:
+      return widen(decode_ke(body));
+    case PayloadType::IDi:
+      return widen(decode_id<PayloadType::IDi>(body));
+    case PayloadType::IDr:
+      return widen(decode_id<PayloadType::IDr>(body));
     case PayloadType::CERT: {
       uint8_t encoding = 0;
       if (!body.u8(encoding)) return body.error();
@@ -216,18 +227,30 @@ Expected<PayloadBody, DecodeError> decode_payload_body(uint8_t type, uint8_t nex
       if (!body.u8(encoding)) return body.error();
       return PayloadBody{CertReqPayload{static_cast<iana::CertificateEncoding>(encoding), body.rest()}};
     }
-    case PayloadType::AUTH: return widen(decode_auth(body));
-    case PayloadType::NONCE: return widen(decode_nonce(body));
-    case PayloadType::NOTIFY: return widen(decode_notify(body));
-    case PayloadType::DELETE: return widen(decode_delete(body));
-    case PayloadType::VENDOR_ID: return PayloadBody{VendorIdPayload{body.rest()}};
-    case PayloadType::TSi: return widen(decode_ts<PayloadType::TSi>(body));
-    case PayloadType::TSr: return widen(decode_ts<PayloadType::TSr>(body));
-    case PayloadType::SK: return PayloadBody{SkPayload{static_cast<PayloadType>(next_payload), body.rest()}};
-    case PayloadType::CP: return widen(decode_cp(body));
-    case PayloadType::EAP: return widen(decode_eap(body));
-    case PayloadType::SKF: return widen(decode_skf(next_payload, body));
-    default: return PayloadBody{UnknownPayload{type, body.rest()}};
+    case PayloadType::AUTH:
+      return widen(decode_auth(body));
+    case PayloadType::NONCE:
+      return widen(decode_nonce(body));
+    case PayloadType::NOTIFY:
+      return widen(decode_notify(body));
+    case PayloadType::DELETE:
+      return widen(decode_delete(body));
+    case PayloadType::VENDOR_ID:
+      return PayloadBody{VendorIdPayload{body.rest()}};
+    case PayloadType::TSi:
+      return widen(decode_ts<PayloadType::TSi>(body));
+    case PayloadType::TSr:
+      return widen(decode_ts<PayloadType::TSr>(body));
+    case PayloadType::SK:
+      return PayloadBody{SkPayload{static_cast<PayloadType>(next_payload), body.rest()}};
+    case PayloadType::CP:
+      return widen(decode_cp(body));
+    case PayloadType::EAP:
+      return widen(decode_eap(body));
+    case PayloadType::SKF:
+      return widen(decode_skf(next_payload, body));
+    default:
+      return PayloadBody{UnknownPayload{type, body.rest()}};
   }
 }
 
@@ -291,7 +314,8 @@ struct BodyEncoder {
   }
   Expected<Ok, std::string> operator()(const DeletePayload& d) {
     const bool ike = d.protocol == iana::SecurityProtocolId::IKE;
-    const bool child = d.protocol == iana::SecurityProtocolId::AH || d.protocol == iana::SecurityProtocolId::ESP;
+    const bool child =
+        d.protocol == iana::SecurityProtocolId::AH || d.protocol == iana::SecurityProtocolId::ESP;
     if (!ike && !child) return unexpected(fmt::format("cannot delete protocol {}", iana::name(d.protocol)));
     if (ike && !d.spis.empty()) return unexpected(std::string("deleting the IKE SA names no SPIs"));
     if (d.spis.size() > std::numeric_limits<uint16_t>::max()) return unexpected(std::string("too many SPIs"));
@@ -321,7 +345,8 @@ struct BodyEncoder {
     out.u8(static_cast<uint8_t>(cp.type));
     out.zeros(3);
     for (const auto& a : cp.attributes) {
-      if (static_cast<uint16_t>(a.type) > 0x7fff) return unexpected(std::string("attribute type exceeds 15 bits"));
+      if (static_cast<uint16_t>(a.type) > 0x7fff)
+        return unexpected(std::string("attribute type exceeds 15 bits"));
       if (a.value.size() > std::numeric_limits<uint16_t>::max()) {
         return unexpected(std::string("configuration attribute longer than 65535 bytes"));
       }

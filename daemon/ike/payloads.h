@@ -206,10 +206,10 @@ struct UnknownPayload {
   bool operator==(const UnknownPayload&) const = default;
 };
 
-using PayloadBody = std::variant<SaPayload, KePayload, IdiPayload, IdrPayload, CertPayload, CertReqPayload,
-                                 AuthPayload, NoncePayload, NotifyPayload, DeletePayload, VendorIdPayload,
-                                 TsiPayload, TsrPayload, SkPayload, CpPayload, EapPayload, SkfPayload,
-                                 UnknownPayload>;
+using PayloadBody =
+    std::variant<SaPayload, KePayload, IdiPayload, IdrPayload, CertPayload, CertReqPayload, AuthPayload,
+                 NoncePayload, NotifyPayload, DeletePayload, VendorIdPayload, TsiPayload, TsrPayload,
+                 SkPayload, CpPayload, EapPayload, SkfPayload, UnknownPayload>;
 
 // One payload as it sits in a chain. `critical` is the generic header's C bit as received or to send
 // (§3.2); a receiver ignores it on types it understands.

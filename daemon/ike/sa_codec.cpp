@@ -59,15 +59,16 @@ Expected<Transform, DecodeError> decode_transform(ByteReader& proposal, bool exp
   }
   if (length < kTransformHeaderLength || length - kTransformHeaderLength > proposal.remaining()) {
     return proposal.fail_at(start, DecodeErrorCode::bad_length,
-                            fmt::format("transform length {} does not fit its proposal ({} bytes left)", length,
-                                        proposal.remaining() + kTransformHeaderLength));
+                            fmt::format("transform length {} does not fit its proposal ({} bytes left)",
+                                        length, proposal.remaining() + kTransformHeaderLength));
   }
   ByteReader attributes(ByteView{}, 0, 0);
   if (!proposal.sub(length - kTransformHeaderLength, attributes)) return proposal.error();
   while (!attributes.empty()) {
     if (t.attributes.size() == kMaxAttributesPerTransform) {
-      return attributes.fail(DecodeErrorCode::too_many,
-                             fmt::format("more than {} attributes in one transform", kMaxAttributesPerTransform));
+      return attributes.fail(
+          DecodeErrorCode::too_many,
+          fmt::format("more than {} attributes in one transform", kMaxAttributesPerTransform));
     }
     auto a = decode_attribute(attributes);
     if (!a) return unexpected(a.error());
@@ -79,10 +80,13 @@ Expected<Transform, DecodeError> decode_transform(ByteReader& proposal, bool exp
 // §3.3.1: SPI Size is 0 for an initial IKE SA, 8 when rekeying it, 4 for AH and ESP.
 bool spi_size_allowed(iana::SecurityProtocolId protocol, uint8_t size) {
   switch (protocol) {
-    case iana::SecurityProtocolId::IKE: return size == 0 || size == 8;
+    case iana::SecurityProtocolId::IKE:
+      return size == 0 || size == 8;
     case iana::SecurityProtocolId::AH:
-    case iana::SecurityProtocolId::ESP: return size == 4;
-    default: return size == 0 || size == 4 || size == 8;
+    case iana::SecurityProtocolId::ESP:
+      return size == 4;
+    default:
+      return size == 0 || size == 4 || size == 8;
   }
 }
 
@@ -99,8 +103,8 @@ Expected<Proposal, DecodeError> decode_proposal(ByteReader& p) {
   }
   if (transform_count == 0) return p.fail(DecodeErrorCode::bad_value, "proposal has no transforms");
   if (!spi_size_allowed(proposal.protocol, spi_size)) {
-    return p.fail(DecodeErrorCode::bad_value,
-                  fmt::format("SPI size {} is not allowed for protocol {}", spi_size, iana::name(proposal.protocol)));
+    return p.fail(DecodeErrorCode::bad_value, fmt::format("SPI size {} is not allowed for protocol {}",
+                                                          spi_size, iana::name(proposal.protocol)));
   }
   if (!p.bytes(spi_size, proposal.spi)) return p.error();
   for (size_t i = 0; i < transform_count; ++i) {
@@ -134,8 +138,8 @@ Expected<SaPayload, DecodeError> decode_sa(ByteReader& body) {
     }
     if (length < kProposalHeaderLength || length - kSubstructureHeaderLength > body.remaining()) {
       return body.fail_at(start, DecodeErrorCode::bad_length,
-                          fmt::format("proposal length {} does not fit the SA payload ({} bytes left)", length,
-                                      body.remaining() + kSubstructureHeaderLength));
+                          fmt::format("proposal length {} does not fit the SA payload ({} bytes left)",
+                                      length, body.remaining() + kSubstructureHeaderLength));
     }
     ByteReader p(ByteView{}, 0, 0);
     if (!body.sub(length - kSubstructureHeaderLength, p)) return body.error();
@@ -184,7 +188,8 @@ Expected<Ok, std::string> encode_transform(const Transform& t, bool last, ByteWr
                                   kMaxAttributesPerTransform));
   }
   for (const auto& a : t.attributes) {
-    if (a.type >= kAttributeFormatTv) return unexpected(fmt::format("attribute type {} exceeds 15 bits", a.type));
+    if (a.type >= kAttributeFormatTv)
+      return unexpected(fmt::format("attribute type {} exceeds 15 bits", a.type));
     if (a.tv) {
       out.u16(static_cast<uint16_t>(a.type | kAttributeFormatTv));
       out.u16(a.tv_value);
@@ -208,13 +213,14 @@ Expected<Ok, std::string> encode_transform(const Transform& t, bool last, ByteWr
 Expected<Ok, std::string> encode_sa(const SaPayload& sa, ByteWriter& out) {
   // The same rules the decoder enforces, so that whatever is sent would also be accepted.
   if (sa.proposals.empty() || sa.proposals.size() > kMaxProposals) {
-    return unexpected(fmt::format("SA payload with {} proposals, must be 1 to {}", sa.proposals.size(), kMaxProposals));
+    return unexpected(
+        fmt::format("SA payload with {} proposals, must be 1 to {}", sa.proposals.size(), kMaxProposals));
   }
   for (size_t i = 0; i < sa.proposals.size(); ++i) {
     const Proposal& p = sa.proposals[i];
     if (p.transforms.empty() || p.transforms.size() > kMaxTransformsPerProposal) {
-      return unexpected(fmt::format("proposal {} has {} transforms, must be 1 to {}", p.number, p.transforms.size(),
-                                    kMaxTransformsPerProposal));
+      return unexpected(fmt::format("proposal {} has {} transforms, must be 1 to {}", p.number,
+                                    p.transforms.size(), kMaxTransformsPerProposal));
     }
     if (p.spi.size() > std::numeric_limits<uint8_t>::max() ||
         !spi_size_allowed(p.protocol, static_cast<uint8_t>(p.spi.size()))) {

@@ -12,6 +12,7 @@
 namespace ipsecd::ike {
 
 Expected<std::vector<TrafficSelector>, DecodeError> decode_traffic_selectors(ByteReader& body);
-Expected<Ok, std::string> encode_traffic_selectors(const std::vector<TrafficSelector>& selectors, ByteWriter& out);
+Expected<Ok, std::string> encode_traffic_selectors(const std::vector<TrafficSelector>& selectors,
+                                                   ByteWriter& out);
 
 }  // namespace ipsecd::ike

@@ -96,8 +96,10 @@ TEST_CASE("A hand-typed IKE_SA_INIT request decodes field by field", "[codec]") 
   CHECK(nat_src->protocol == iana::SecurityProtocolId::NONE);
   CHECK(nat_src->spi.empty());
   CHECK(nat_src->data == Bytes(20, 0x33));
-  CHECK(std::get<NotifyPayload>(m.payloads[4].body).type == iana::NotifyMessageType::NAT_DETECTION_DESTINATION_IP);
-  CHECK(std::get<NotifyPayload>(m.payloads[5].body).type == iana::NotifyMessageType::IKEV2_FRAGMENTATION_SUPPORTED);
+  CHECK(std::get<NotifyPayload>(m.payloads[4].body).type ==
+        iana::NotifyMessageType::NAT_DETECTION_DESTINATION_IP);
+  CHECK(std::get<NotifyPayload>(m.payloads[5].body).type ==
+        iana::NotifyMessageType::IKEV2_FRAGMENTATION_SUPPORTED);
   CHECK(std::get<NotifyPayload>(m.payloads[5].body).data.empty());
 
   auto encoded = encode_message(m);
@@ -106,7 +108,8 @@ TEST_CASE("A hand-typed IKE_SA_INIT request decodes field by field", "[codec]") 
 }
 
 TEST_CASE("The IANA names come out of the registries", "[codec]") {
-  CHECK(iana::name(iana::NotifyMessageType::IKEV2_FRAGMENTATION_SUPPORTED) == "IKEV2_FRAGMENTATION_SUPPORTED");
+  CHECK(iana::name(iana::NotifyMessageType::IKEV2_FRAGMENTATION_SUPPORTED) ==
+        "IKEV2_FRAGMENTATION_SUPPORTED");
   CHECK(static_cast<uint16_t>(iana::NotifyMessageType::SIGNATURE_HASH_ALGORITHMS) == 16431);
   CHECK(static_cast<uint16_t>(iana::NotifyMessageType::CHILDLESS_IKEV2_SUPPORTED) == 16418);
   CHECK(iana::is_error(iana::NotifyMessageType::INVALID_SYNTAX));

@@ -25,12 +25,16 @@ Transform transform(iana::TransformType type, uint16_t id, std::vector<Transform
 }
 
 SaPayload ike_sa() {
-  Proposal gcm{1, iana::SecurityProtocolId::IKE, {},
+  Proposal gcm{1,
+               iana::SecurityProtocolId::IKE,
+               {},
                {transform(iana::TransformType::ENCR, 20, {TransformAttribute::key_length(256)}),
                 transform(iana::TransformType::PRF, 7), transform(iana::TransformType::KE, 31)}};
   // A TLV-form attribute of an unassigned type, kept generically.
   TransformAttribute tlv{17, false, 0, {0xde, 0xad, 0xbe}};
-  Proposal cbc{2, iana::SecurityProtocolId::IKE, {},
+  Proposal cbc{2,
+               iana::SecurityProtocolId::IKE,
+               {},
                {transform(iana::TransformType::ENCR, 12, {TransformAttribute::key_length(128), tlv}),
                 transform(iana::TransformType::PRF, 5), transform(iana::TransformType::INTEG, 12),
                 transform(iana::TransformType::KE, 19)}};
@@ -38,15 +42,17 @@ SaPayload ike_sa() {
 }
 
 SaPayload esp_sa() {
-  Proposal p{1, iana::SecurityProtocolId::ESP, {0xc0, 0x01, 0xd0, 0x0d},
+  Proposal p{1,
+             iana::SecurityProtocolId::ESP,
+             {0xc0, 0x01, 0xd0, 0x0d},
              {transform(iana::TransformType::ENCR, 20, {TransformAttribute::key_length(128)}),
               transform(iana::TransformType::ESN, 0)}};
   return SaPayload{{p}};
 }
 
 TrafficSelector v4(uint8_t last_octet) {
-  return TrafficSelector{iana::TrafficSelectorType::TS_IPV4_ADDR_RANGE, 6, 443, 443, {192, 0, 2, 0},
-                         {192, 0, 2, last_octet}};
+  return TrafficSelector{
+      iana::TrafficSelectorType::TS_IPV4_ADDR_RANGE, 6, 443, 443, {192, 0, 2, 0}, {192, 0, 2, last_octet}};
 }
 
 TrafficSelector v6() {
@@ -69,8 +75,10 @@ std::vector<std::pair<std::string, Payload>> inner_samples() {
       {"Nonce 16", Payload{NoncePayload{filled(16, 4)}}},
       {"Nonce 256", Payload{NoncePayload{filled(256, 5)}}},
       {"Notify with SPI",
-       Payload{NotifyPayload{iana::SecurityProtocolId::ESP, {1, 2, 3, 4}, iana::NotifyMessageType::REKEY_SA, {}}}},
-      {"Notify with data", Payload{NotifyPayload{iana::SecurityProtocolId::NONE, {},
+       Payload{NotifyPayload{
+           iana::SecurityProtocolId::ESP, {1, 2, 3, 4}, iana::NotifyMessageType::REKEY_SA, {}}}},
+      {"Notify with data", Payload{NotifyPayload{iana::SecurityProtocolId::NONE,
+                                                 {},
                                                  iana::NotifyMessageType::SIGNATURE_HASH_ALGORITHMS,
                                                  {0, 2, 0, 3, 0, 4}}}},
       {"Delete IKE", Payload{DeletePayload{iana::SecurityProtocolId::IKE, {}}}},
@@ -126,14 +134,17 @@ TEST_CASE("A bare chain of every inner payload round-trips in order", "[codec]")
 }
 
 TEST_CASE("An IKE_SA_INIT request round-trips as a whole message", "[codec]") {
-  Message m{init_header(),
-            {Payload{ike_sa()}, Payload{KePayload{iana::KeyExchangeMethod::CURVE25519, filled(32, 0x10)}},
-             Payload{NoncePayload{filled(32, 0x30)}},
-             Payload{NotifyPayload{iana::SecurityProtocolId::NONE, {},
-                                   iana::NotifyMessageType::NAT_DETECTION_SOURCE_IP, filled(20, 0x50)}},
-             Payload{NotifyPayload{iana::SecurityProtocolId::NONE, {},
-                                   iana::NotifyMessageType::IKEV2_FRAGMENTATION_SUPPORTED, {}}},
-             Payload{UnknownPayload{99, {0xaa}}}, Payload{VendorIdPayload{filled(16, 0x70)}}}};
+  Message m{
+      init_header(),
+      {Payload{ike_sa()}, Payload{KePayload{iana::KeyExchangeMethod::CURVE25519, filled(32, 0x10)}},
+       Payload{NoncePayload{filled(32, 0x30)}},
+       Payload{NotifyPayload{iana::SecurityProtocolId::NONE,
+                             {},
+                             iana::NotifyMessageType::NAT_DETECTION_SOURCE_IP,
+                             filled(20, 0x50)}},
+       Payload{NotifyPayload{
+           iana::SecurityProtocolId::NONE, {}, iana::NotifyMessageType::IKEV2_FRAGMENTATION_SUPPORTED, {}}},
+       Payload{UnknownPayload{99, {0xaa}}}, Payload{VendorIdPayload{filled(16, 0x70)}}}};
   auto encoded = encode_message(m);
   REQUIRE(encoded);
   CHECK_FALSE(encoded->encrypted_offset);
@@ -145,8 +156,8 @@ TEST_CASE("An IKE_SA_INIT request round-trips as a whole message", "[codec]") {
   auto again = encode_message(decoded->message);
   REQUIRE(again);
   CHECK(again->bytes == encoded->bytes);
-  CHECK(find_notifies(decoded->message.payloads, iana::NotifyMessageType::IKEV2_FRAGMENTATION_SUPPORTED).size() ==
-        1);
+  CHECK(find_notifies(decoded->message.payloads, iana::NotifyMessageType::IKEV2_FRAGMENTATION_SUPPORTED)
+            .size() == 1);
   REQUIRE(find_first<KePayload>(decoded->message.payloads) != nullptr);
   CHECK(find_first<KePayload>(decoded->message.payloads)->group == iana::KeyExchangeMethod::CURVE25519);
 }
@@ -157,9 +168,10 @@ TEST_CASE("An SK message keeps its ciphertext and exposes where the IV starts", 
   h.exchange = iana::ExchangeType::IKE_AUTH;
   h.message_id = 1;
   const Bytes encrypted = filled(80, 0x90);
-  Message m{h, {Payload{NotifyPayload{iana::SecurityProtocolId::NONE, {}, iana::NotifyMessageType::COOKIE,
-                                      filled(8, 1)}},
-                Payload{SkPayload{iana::PayloadType::IDi, encrypted}}}};
+  Message m{h,
+            {Payload{NotifyPayload{
+                 iana::SecurityProtocolId::NONE, {}, iana::NotifyMessageType::COOKIE, filled(8, 1)}},
+             Payload{SkPayload{iana::PayloadType::IDi, encrypted}}}};
   auto encoded = encode_message(m);
   REQUIRE(encoded);
   const size_t sk_header = kHeaderLength + 16;  // after the 16-byte Notify
@@ -203,7 +215,8 @@ TEST_CASE("The SK plaintext decodes with the same chain code", "[codec]") {
 
 TEST_CASE("The encoder refuses what the wire cannot carry", "[codec]") {
   SECTION("SK not last") {
-    Message m{init_header(), {Payload{SkPayload{iana::PayloadType::IDi, {1}}}, Payload{NoncePayload{filled(16, 0)}}}};
+    Message m{init_header(),
+              {Payload{SkPayload{iana::PayloadType::IDi, {1}}}, Payload{NoncePayload{filled(16, 0)}}}};
     CHECK_FALSE(encode_message(m));
   }
   SECTION("SK inside a bare chain") {
@@ -243,7 +256,8 @@ TEST_CASE("The encoder refuses what the decoder would reject", "[codec]") {
     CHECK_FALSE(encode_payloads({Payload{TsiPayload{std::vector<TrafficSelector>(65, v4(1))}}}));
   }
   SECTION("ID_IPV4_ADDR of 5 bytes") {
-    CHECK_FALSE(encode_payloads({Payload{IdiPayload{iana::IdentificationType::ID_IPV4_ADDR, {192, 0, 2, 1, 0}}}}));
+    CHECK_FALSE(
+        encode_payloads({Payload{IdiPayload{iana::IdentificationType::ID_IPV4_ADDR, {192, 0, 2, 1, 0}}}}));
   }
   SECTION("EAP Length field disagreeing with the message") {
     CHECK_FALSE(encode_payloads({Payload{EapPayload{{1, 7, 0, 9, 1, 'x'}}}}));

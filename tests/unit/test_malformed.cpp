@@ -47,7 +47,9 @@ Bytes payload(uint8_t next, const Bytes& body, uint8_t flags = 0) {
 
 // IKE header (§3.1) with an explicit Length and version byte.
 Bytes datagram_len(uint8_t first, const Bytes& payloads, size_t length, uint8_t version = 0x20) {
-  Bytes out = cat({hex("0102030405060708 0000000000000000"), {first, version, 34, 0x08}, hex("00000000"),
+  Bytes out = cat({hex("0102030405060708 0000000000000000"),
+                   {first, version, 34, 0x08},
+                   hex("00000000"),
                    {static_cast<uint8_t>(length >> 24), static_cast<uint8_t>(length >> 16),
                     static_cast<uint8_t>(length >> 8), static_cast<uint8_t>(length)},
                    payloads});
@@ -68,17 +70,23 @@ Bytes transform_bytes(uint8_t more, uint8_t type, uint16_t id, const Bytes& attr
 const Bytes kAesKeyLength = hex("800e0080");
 
 Bytes ike_transforms() {
-  return cat({transform_bytes(3, 1, 12, kAesKeyLength), transform_bytes(3, 2, 5), transform_bytes(3, 3, 12), transform_bytes(0, 4, 19)});
+  return cat({transform_bytes(3, 1, 12, kAesKeyLength), transform_bytes(3, 2, 5), transform_bytes(3, 3, 12),
+              transform_bytes(0, 4, 19)});
 }
 
 // §3.3.1 proposal with a computed length.
 Bytes proposal(uint8_t last, uint8_t number, uint8_t protocol, const Bytes& spi, uint8_t count,
                const Bytes& transforms) {
-  return cat({{last, 0}, u16(transforms.size() + spi.size() + 8),
-              {number, protocol, static_cast<uint8_t>(spi.size()), count}, spi, transforms});
+  return cat({{last, 0},
+              u16(transforms.size() + spi.size() + 8),
+              {number, protocol, static_cast<uint8_t>(spi.size()), count},
+              spi,
+              transforms});
 }
 
-Bytes ike_proposal(uint8_t last = 0, uint8_t number = 1) { return proposal(last, number, 1, {}, 4, ike_transforms()); }
+Bytes ike_proposal(uint8_t last = 0, uint8_t number = 1) {
+  return proposal(last, number, 1, {}, 4, ike_transforms());
+}
 
 Bytes sa_message(const Bytes& sa_body) { return datagram(kSa, payload(kNone, sa_body)); }
 
@@ -104,22 +112,26 @@ std::vector<Case> cases() {
       {"header length one less than the datagram", datagram_len(kNonce, nonce, nonce.size() + 27),
        DecodeErrorCode::bad_length},
       {"header length zero", datagram_len(kNonce, nonce, 0), DecodeErrorCode::bad_length},
-      {"message over 65535 bytes", datagram_len(kVendor, Bytes(70000 - 28, 0), 70000), DecodeErrorCode::too_large},
+      {"message over 65535 bytes", datagram_len(kVendor, Bytes(70000 - 28, 0), 70000),
+       DecodeErrorCode::too_large},
       {"major version 3", datagram(kNonce, nonce, 0x30), DecodeErrorCode::bad_version},
       // Generic payload header and chain (§3.2)
-      {"payload length zero", datagram(kNonce, payload_len(kNone, 0, kNonceBody)), DecodeErrorCode::bad_length},
+      {"payload length zero", datagram(kNonce, payload_len(kNone, 0, kNonceBody)),
+       DecodeErrorCode::bad_length},
       {"payload length 3", datagram(kNonce, payload_len(kNone, 3, kNonceBody)), DecodeErrorCode::bad_length},
-      {"payload length 65535", datagram(kNonce, payload_len(kNone, 65535, kNonceBody)), DecodeErrorCode::bad_length},
+      {"payload length 65535", datagram(kNonce, payload_len(kNone, 65535, kNonceBody)),
+       DecodeErrorCode::bad_length},
       {"payload length one past the end", datagram(kNonce, payload_len(kNone, 21, kNonceBody)),
        DecodeErrorCode::bad_length},
-      {"payload length one short leaves a stray byte", datagram(kVendor, payload_len(kNone, 20 - 1, kNonceBody)),
-       DecodeErrorCode::bad_structure},
+      {"payload length one short leaves a stray byte",
+       datagram(kVendor, payload_len(kNone, 20 - 1, kNonceBody)), DecodeErrorCode::bad_structure},
       {"chain names a payload that is absent", datagram(kNonce, payload(kNotify, kNonceBody)),
        DecodeErrorCode::truncated},
       {"bytes after the payload that ends the chain", datagram(kNonce, cat({nonce, payload(kNone, {1})})),
        DecodeErrorCode::bad_structure},
       {"header names no payload but bytes follow", datagram(kNone, nonce), DecodeErrorCode::bad_structure},
-      {"SK not last", datagram(kSk, cat({payload(kIdi, Bytes(32, 1)), nonce})), DecodeErrorCode::bad_structure},
+      {"SK not last", datagram(kSk, cat({payload(kIdi, Bytes(32, 1)), nonce})),
+       DecodeErrorCode::bad_structure},
       {"SKF not last", datagram(kSkf, cat({payload(kIdi, cat({hex("00010002"), Bytes(32, 1)})), nonce})),
        DecodeErrorCode::bad_structure},
       {"unknown critical payload", datagram(60, payload(kNone, {1, 2}, kCritical)),
@@ -127,15 +139,15 @@ std::vector<Case> cases() {
       {"65 payloads", datagram(kVendor, cat({repeat(64, payload(kVendor, {7})), payload(kNone, {7})})),
        DecodeErrorCode::too_many},
       // SA (§3.3)
-      {"proposal claims 255 transforms in a short payload", sa_message(proposal(0, 1, 1, {}, 255, ike_transforms())),
-       DecodeErrorCode::too_many},
+      {"proposal claims 255 transforms in a short payload",
+       sa_message(proposal(0, 1, 1, {}, 255, ike_transforms())), DecodeErrorCode::too_many},
       {"proposal claims 5 transforms but the 4th is marked last",
        sa_message(proposal(0, 1, 1, {}, 5, ike_transforms())), DecodeErrorCode::bad_structure},
-      {"proposal claims 2 transforms but carries 1", sa_message(proposal(0, 1, 1, {}, 2, transform_bytes(3, 1, 20))),
-       DecodeErrorCode::truncated},
+      {"proposal claims 2 transforms but carries 1",
+       sa_message(proposal(0, 1, 1, {}, 2, transform_bytes(3, 1, 20))), DecodeErrorCode::truncated},
       {"proposal with zero transforms", sa_message(proposal(0, 1, 1, {}, 0, {})), DecodeErrorCode::bad_value},
-      {"transform marked more but counted last", sa_message(proposal(0, 1, 1, {}, 1, transform_bytes(3, 1, 20))),
-       DecodeErrorCode::bad_structure},
+      {"transform marked more but counted last",
+       sa_message(proposal(0, 1, 1, {}, 1, transform_bytes(3, 1, 20))), DecodeErrorCode::bad_structure},
       {"bytes after the last counted transform",
        sa_message(proposal(0, 1, 1, {}, 1, cat({transform_bytes(0, 1, 20), transform_bytes(0, 2, 5)}))),
        DecodeErrorCode::bad_length},
@@ -144,32 +156,36 @@ std::vector<Case> cases() {
        DecodeErrorCode::bad_structure},
       {"several proposals starting at 2", sa_message(cat({ike_proposal(2, 2), ike_proposal(0, 3)})),
        DecodeErrorCode::bad_structure},
-      {"proposal marked more but none follows", sa_message(ike_proposal(2, 1)), DecodeErrorCode::bad_structure},
+      {"proposal marked more but none follows", sa_message(ike_proposal(2, 1)),
+       DecodeErrorCode::bad_structure},
       {"proposal Last Substruc 1", sa_message(ike_proposal(1, 1)), DecodeErrorCode::bad_value},
       {"bytes after the proposal marked last", sa_message(cat({ike_proposal(0, 1), ike_proposal(0, 2)})),
        DecodeErrorCode::bad_structure},
-      {"65 proposals",
-       sa_message(cat({[] {
-                         Bytes all;
-                         for (uint8_t n = 1; n <= 65; ++n) {
-                           const Bytes p = proposal(n == 65 ? 0 : 2, n, 1, {}, 1, transform_bytes(0, 1, 20));
-                           all.insert(all.end(), p.begin(), p.end());
-                         }
-                         return all;
-                       }()})),
+      {"65 proposals", sa_message(cat({[] {
+         Bytes all;
+         for (uint8_t n = 1; n <= 65; ++n) {
+           const Bytes p = proposal(n == 65 ? 0 : 2, n, 1, {}, 1, transform_bytes(0, 1, 20));
+           all.insert(all.end(), p.begin(), p.end());
+         }
+         return all;
+       }()})),
        DecodeErrorCode::too_many},
-      {"proposal length past the SA payload", sa_message(cat({{0, 0}, u16(200), {1, 1, 0, 1}, transform_bytes(0, 1, 20)})),
+      {"proposal length past the SA payload",
+       sa_message(cat({{0, 0}, u16(200), {1, 1, 0, 1}, transform_bytes(0, 1, 20)})),
        DecodeErrorCode::bad_length},
       {"proposal length below 8", sa_message(cat({{0, 0}, u16(7), {1, 1, 0, 1}, transform_bytes(0, 1, 20)})),
        DecodeErrorCode::bad_length},
       {"transform length larger than its proposal",
-       sa_message(proposal(0, 1, 1, {}, 1, cat({{0, 0}, u16(64), {1, 0}, u16(20)}))), DecodeErrorCode::bad_length},
-      {"transform length below 8", sa_message(proposal(0, 1, 1, {}, 1, cat({{0, 0}, u16(4), {1, 0}, u16(20)}))),
+       sa_message(proposal(0, 1, 1, {}, 1, cat({{0, 0}, u16(64), {1, 0}, u16(20)}))),
+       DecodeErrorCode::bad_length},
+      {"transform length below 8",
+       sa_message(proposal(0, 1, 1, {}, 1, cat({{0, 0}, u16(4), {1, 0}, u16(20)}))),
        DecodeErrorCode::bad_length},
       {"TLV attribute longer than its transform",
        sa_message(proposal(0, 1, 1, {}, 1, transform_bytes(0, 1, 12, hex("0011 0010 aabb")))),
        DecodeErrorCode::bad_length},
-      {"17 attributes in one transform", sa_message(proposal(0, 1, 1, {}, 1, transform_bytes(0, 1, 12, repeat(17, kAesKeyLength)))),
+      {"17 attributes in one transform",
+       sa_message(proposal(0, 1, 1, {}, 1, transform_bytes(0, 1, 12, repeat(17, kAesKeyLength)))),
        DecodeErrorCode::too_many},
       {"IKE proposal with a 4-byte SPI", sa_message(proposal(0, 1, 1, {1, 2, 3, 4}, 4, ike_transforms())),
        DecodeErrorCode::bad_value},
@@ -183,7 +199,8 @@ std::vector<Case> cases() {
       {"nonce of 15 bytes", datagram(kNonce, payload(kNone, Bytes(15, 1))), DecodeErrorCode::bad_length},
       {"nonce of 257 bytes", datagram(kNonce, payload(kNone, Bytes(257, 1))), DecodeErrorCode::bad_length},
       {"empty nonce", datagram(kNonce, payload(kNone, {})), DecodeErrorCode::bad_length},
-      {"notify SPI size 3", datagram(kNotify, payload(kNone, hex("03 03 4000 010203"))), DecodeErrorCode::bad_value},
+      {"notify SPI size 3", datagram(kNotify, payload(kNone, hex("03 03 4000 010203"))),
+       DecodeErrorCode::bad_value},
       {"notify SPI size 8 with 4 bytes left", datagram(kNotify, payload(kNone, hex("01 08 4000 01020304"))),
        DecodeErrorCode::truncated},
       {"delete count 3 with 2 SPIs", datagram(kDelete, payload(kNone, hex("03 04 0003 11111111 22222222"))),
@@ -192,30 +209,37 @@ std::vector<Case> cases() {
        DecodeErrorCode::bad_length},
       {"delete ESP with 8-byte SPIs", datagram(kDelete, payload(kNone, hex("03 08 0001 1111111122222222"))),
        DecodeErrorCode::bad_value},
-      {"delete IKE naming SPIs", datagram(kDelete, payload(kNone, hex("01 00 0002"))), DecodeErrorCode::bad_value},
-      {"delete of protocol 9", datagram(kDelete, payload(kNone, hex("09 04 0000"))), DecodeErrorCode::bad_value},
+      {"delete IKE naming SPIs", datagram(kDelete, payload(kNone, hex("01 00 0002"))),
+       DecodeErrorCode::bad_value},
+      {"delete of protocol 9", datagram(kDelete, payload(kNone, hex("09 04 0000"))),
+       DecodeErrorCode::bad_value},
       // TS (§3.13)
-      {"IPv4 selector length 24", datagram(kTsi, payload(kNone, ts_body(1, cat({ipv4_selector(24), Bytes(8, 0)})))),
+      {"IPv4 selector length 24",
+       datagram(kTsi, payload(kNone, ts_body(1, cat({ipv4_selector(24), Bytes(8, 0)})))),
        DecodeErrorCode::bad_length},
       {"IPv6 selector length 16",
        datagram(kTsr, payload(kNone, ts_body(1, cat({{8, 0}, u16(16), hex("0000ffff"), Bytes(8, 0)})))),
        DecodeErrorCode::bad_length},
-      {"unknown selector type", datagram(kTsi, payload(kNone, ts_body(1, cat({{99, 0}, u16(16), Bytes(12, 0)})))),
+      {"unknown selector type",
+       datagram(kTsi, payload(kNone, ts_body(1, cat({{99, 0}, u16(16), Bytes(12, 0)})))),
        DecodeErrorCode::bad_value},
       {"TS count 0", datagram(kTsi, payload(kNone, ts_body(0, {}))), DecodeErrorCode::bad_value},
-      {"TS count 200", datagram(kTsi, payload(kNone, ts_body(200, ipv4_selector()))), DecodeErrorCode::too_many},
+      {"TS count 200", datagram(kTsi, payload(kNone, ts_body(200, ipv4_selector()))),
+       DecodeErrorCode::too_many},
       {"TS count 2 with 1 selector", datagram(kTsi, payload(kNone, ts_body(2, ipv4_selector()))),
        DecodeErrorCode::truncated},
-      {"bytes after the last selector", datagram(kTsi, payload(kNone, ts_body(1, cat({ipv4_selector(), {0}})))),
-       DecodeErrorCode::bad_length},
+      {"bytes after the last selector",
+       datagram(kTsi, payload(kNone, ts_body(1, cat({ipv4_selector(), {0}})))), DecodeErrorCode::bad_length},
       // CP, EAP, SKF (§3.15, §3.16, RFC 7383 §2.5)
-      {"CP attribute longer than the payload", datagram(kCp, payload(kNone, hex("01000000 0001 0008 c0000201"))),
-       DecodeErrorCode::bad_length},
-      {"65 CP attributes", datagram(kCp, payload(kNone, cat({hex("01000000"), repeat(65, hex("0003 0000"))}))),
+      {"CP attribute longer than the payload",
+       datagram(kCp, payload(kNone, hex("01000000 0001 0008 c0000201"))), DecodeErrorCode::bad_length},
+      {"65 CP attributes",
+       datagram(kCp, payload(kNone, cat({hex("01000000"), repeat(65, hex("0003 0000"))}))),
        DecodeErrorCode::too_many},
       {"EAP Length disagrees with the payload", datagram(kEap, payload(kNone, hex("01 07 0009 01 78"))),
        DecodeErrorCode::bad_length},
-      {"EAP shorter than its header", datagram(kEap, payload(kNone, hex("01 07 00"))), DecodeErrorCode::truncated},
+      {"EAP shorter than its header", datagram(kEap, payload(kNone, hex("01 07 00"))),
+       DecodeErrorCode::truncated},
       {"SKF fragment 0", datagram(kSkf, payload(kIdi, cat({hex("0000 0002"), Bytes(16, 0)}))),
        DecodeErrorCode::bad_value},
       {"SKF fragment 3 of 2", datagram(kSkf, payload(kNone, cat({hex("0003 0002"), Bytes(16, 0)}))),
@@ -232,25 +256,29 @@ Message rich_message() {
   h.exchange = iana::ExchangeType::IKE_AUTH;
   h.initiator = true;
   h.message_id = 1;
-  TrafficSelector v4{iana::TrafficSelectorType::TS_IPV4_ADDR_RANGE, 0, 0, 65535, {192, 0, 2, 0}, {192, 0, 2, 255}};
-  TrafficSelector v6{iana::TrafficSelectorType::TS_IPV6_ADDR_RANGE, 17, 500, 4500, Bytes(16, 0x20), Bytes(16, 0x21)};
-  Proposal esp{1, iana::SecurityProtocolId::ESP, {1, 2, 3, 4},
+  TrafficSelector v4{
+      iana::TrafficSelectorType::TS_IPV4_ADDR_RANGE, 0, 0, 65535, {192, 0, 2, 0}, {192, 0, 2, 255}};
+  TrafficSelector v6{
+      iana::TrafficSelectorType::TS_IPV6_ADDR_RANGE, 17, 500, 4500, Bytes(16, 0x20), Bytes(16, 0x21)};
+  Proposal esp{1,
+               iana::SecurityProtocolId::ESP,
+               {1, 2, 3, 4},
                {Transform{iana::TransformType::ENCR, 20, {TransformAttribute::key_length(256)}},
                 Transform{iana::TransformType::ESN, 0, {}}}};
-  return Message{
-      h,
-      {Payload{IdiPayload{iana::IdentificationType::ID_FQDN, {'c', 'a', 'r', 'o', 'l'}}},
-       Payload{CertPayload{iana::CertificateEncoding::X509_SIGNATURE, Bytes(40, 0x30)}},
-       Payload{CertReqPayload{iana::CertificateEncoding::X509_SIGNATURE, Bytes(20, 0x31)}},
-       Payload{AuthPayload{iana::AuthenticationMethod::DIGITAL_SIGNATURE, Bytes(24, 0x32)}},
-       Payload{NotifyPayload{iana::SecurityProtocolId::ESP, {9, 9, 9, 9}, iana::NotifyMessageType::REKEY_SA, {}}},
-       Payload{CpPayload{iana::ConfigurationType::CFG_REQUEST,
-                         {{iana::ConfigurationAttributeType::INTERNAL_IP4_ADDRESS, {}}}}},
-       Payload{SaPayload{{esp}}}, Payload{TsiPayload{{v4, v6}}}, Payload{TsrPayload{{v4}}},
-       Payload{DeletePayload{iana::SecurityProtocolId::ESP, {0xaabbccdd}}},
-       Payload{KePayload{iana::KeyExchangeMethod::ECP_256, Bytes(64, 0x33)}},
-       Payload{NoncePayload{Bytes(32, 0x34)}}, Payload{EapPayload{{2, 1, 0, 5, 1}}},
-       Payload{VendorIdPayload{Bytes(16, 0x35)}}, Payload{UnknownPayload{61, {1, 2, 3}}}}};
+  return Message{h,
+                 {Payload{IdiPayload{iana::IdentificationType::ID_FQDN, {'c', 'a', 'r', 'o', 'l'}}},
+                  Payload{CertPayload{iana::CertificateEncoding::X509_SIGNATURE, Bytes(40, 0x30)}},
+                  Payload{CertReqPayload{iana::CertificateEncoding::X509_SIGNATURE, Bytes(20, 0x31)}},
+                  Payload{AuthPayload{iana::AuthenticationMethod::DIGITAL_SIGNATURE, Bytes(24, 0x32)}},
+                  Payload{NotifyPayload{
+                      iana::SecurityProtocolId::ESP, {9, 9, 9, 9}, iana::NotifyMessageType::REKEY_SA, {}}},
+                  Payload{CpPayload{iana::ConfigurationType::CFG_REQUEST,
+                                    {{iana::ConfigurationAttributeType::INTERNAL_IP4_ADDRESS, {}}}}},
+                  Payload{SaPayload{{esp}}}, Payload{TsiPayload{{v4, v6}}}, Payload{TsrPayload{{v4}}},
+                  Payload{DeletePayload{iana::SecurityProtocolId::ESP, {0xaabbccdd}}},
+                  Payload{KePayload{iana::KeyExchangeMethod::ECP_256, Bytes(64, 0x33)}},
+                  Payload{NoncePayload{Bytes(32, 0x34)}}, Payload{EapPayload{{2, 1, 0, 5, 1}}},
+                  Payload{VendorIdPayload{Bytes(16, 0x35)}}, Payload{UnknownPayload{61, {1, 2, 3}}}}};
 }
 
 }  // namespace
@@ -278,7 +306,8 @@ TEST_CASE("An unknown critical payload reports its type for UNSUPPORTED_CRITICAL
 }
 
 TEST_CASE("An unknown non-critical payload is skipped and kept for re-encoding", "[malformed]") {
-  const Bytes wire = datagram(kNonce, cat({payload(60, kNonceBody), payload(kVendor, {1, 2}), payload(kNone, {3})}));
+  const Bytes wire =
+      datagram(kNonce, cat({payload(60, kNonceBody), payload(kVendor, {1, 2}), payload(kNone, {3})}));
   auto decoded = decode_message(wire);
   REQUIRE(decoded);
   const auto& payloads = decoded->message.payloads;
@@ -322,7 +351,8 @@ TEST_CASE("Truncating a valid message at every offset fails cleanly", "[malforme
     const Bytes prefix(wire.begin(), wire.begin() + static_cast<std::ptrdiff_t>(n));
     auto as_is = decode_message(prefix);
     REQUIRE_FALSE(as_is);
-    CHECK(as_is.error().code == (n < kHeaderLength ? DecodeErrorCode::truncated : DecodeErrorCode::bad_length));
+    CHECK(as_is.error().code ==
+          (n < kHeaderLength ? DecodeErrorCode::truncated : DecodeErrorCode::bad_length));
     if (n < kHeaderLength) continue;
     // The same prefix with the header Length made consistent, so the payload walk itself meets the cut.
     Bytes patched = prefix;
@@ -340,8 +370,7 @@ TEST_CASE("Truncating a valid inner chain at every offset fails cleanly", "[malf
   REQUIRE(bytes);
   for (size_t n = 0; n < bytes->size(); ++n) {
     INFO("prefix of " << n << " bytes");
-    auto decoded = decode_payloads(first_payload_type(payloads),
-                                   ipsecd::crypto::ByteView(bytes->data(), n));
+    auto decoded = decode_payloads(first_payload_type(payloads), ipsecd::crypto::ByteView(bytes->data(), n));
     REQUIRE_FALSE(decoded);
     const auto code = decoded.error().code;
     CHECK((code == DecodeErrorCode::truncated || code == DecodeErrorCode::bad_length));
@@ -349,7 +378,8 @@ TEST_CASE("Truncating a valid inner chain at every offset fails cleanly", "[malf
   }
 }
 
-TEST_CASE("Overwriting any byte of a valid message never crashes and valid results re-encode", "[malformed]") {
+TEST_CASE("Overwriting any byte of a valid message never crashes and valid results re-encode",
+          "[malformed]") {
   auto encoded = encode_message(rich_message());
   REQUIRE(encoded);
   size_t rejected = 0;
