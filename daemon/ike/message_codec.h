@@ -28,6 +28,8 @@ struct DecodedMessage {
   std::optional<size_t> encrypted_offset;
 };
 
+// To send SK: encode with an `encrypted` placeholder of the final size (IV + padded plaintext + ICV),
+// seal over bytes [0, encrypted_offset), then write IV || ciphertext || ICV from encrypted_offset on.
 struct EncodedMessage {
   crypto::Bytes bytes;
   std::optional<size_t> encrypted_offset;
