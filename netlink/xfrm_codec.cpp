@@ -5,6 +5,7 @@
 #include <linux/udp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace ipsecd::netlink {
@@ -195,12 +196,14 @@ Expected<Ok, KernelError> encode_sa(MessageBuffer& buffer, uint16_t type, const 
   bool fits = true;
   if (sa.esn || sa.replay_window > 32) {
     // RFC 4303 §2.2.1 ESN, or a window beyond the legacy 32-bit bitmap: the ESN replay state carries it.
+    // The kernel refuses ESN with a window of 0 (xfrm_init_replay), outbound SAs included: use 1 there.
     if (sa.esn) info->flags |= XFRM_STATE_ESN;
-    const uint32_t words = (sa.replay_window + 31) / 32;
+    const uint32_t window = sa.esn ? std::max<uint32_t>(sa.replay_window, 1) : sa.replay_window;
+    const uint32_t words = (window + 31) / 32;
     std::vector<uint8_t> esn(sizeof(xfrm_replay_state_esn) + words * sizeof(uint32_t));
     xfrm_replay_state_esn head{};
     head.bmp_len = words;
-    head.replay_window = sa.replay_window;
+    head.replay_window = window;
     std::memcpy(esn.data(), &head, sizeof head);
     fits &= buffer.put(nlh, XFRMA_REPLAY_ESN_VAL, esn.data(), esn.size());
   } else {
