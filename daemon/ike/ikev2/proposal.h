@@ -39,10 +39,26 @@ struct ProposalConfig {
 };
 
 // Parses one proposal in the keyword syntax users know from strongSwan: "aes256gcm16-prfsha384-x25519",
-// "aes128-sha256-modp2048", "aes256-sha256-ecp256-esn", "sha256" for AH. Unknown or contradictory keywords
-// (an AEAD with an integrity algorithm, an IKE proposal without a PRF that cannot be derived, ...) are
-// errors naming the keyword.
-Expected<ProposalConfig, std::string> parse_proposal(std::string_view text, iana::SecurityProtocolId protocol);
+// "aes128-sha256-modp2048", "aes256-sha256-ecp256-esn", "sha256" for AH. Keywords are dash-separated and
+// case-sensitive; several of one kind are alternatives in the order given. Unknown or contradictory
+// keywords (an AEAD with an integrity algorithm, an IKE proposal without a PRF that cannot be derived, ...)
+// are errors naming the keyword. For IKE without a prf keyword the PRFs are derived from the integrity
+// algorithms as strongSwan does (sha256 -> prfsha256); ESP and AH without esn/noesn get {noesn}.
+Expected<ProposalConfig, std::string> parse_proposal(std::string_view text,
+                                                     iana::SecurityProtocolId protocol);
+
+// True for the combined-mode ciphers (AES-GCM, AES-CCM, AES-GMAC, Camellia-CCM, ChaCha20-Poly1305),
+// which take no INTEG transform (RFC 5282 §8, RFC 7634 §2).
+bool is_aead(iana::EncryptionAlgorithm algorithm);
+
+// The transforms of one type that `config` offers, in preference order, exactly as they go on the wire:
+// ENCR with a Key Length attribute only for the variable-length ciphers (§3.3.5), and for ESP and AH an
+// ESN transform even when `config.esn` is empty (then No ESN; §3.3.3 makes ESN mandatory there).
+std::vector<ike::Transform> offered_transforms(const ProposalConfig& config, iana::TransformType type);
+
+// For logs, in the style of strongSwan's "IKE:AES_CBC_128/HMAC_SHA1_96/PRF_HMAC_SHA1/ECP_256" with IANA
+// names: "IKE:ENCR_AES_CBC_128/AUTH_HMAC_SHA1_96/PRF_HMAC_SHA1/ECP_256", "ESP:ENCR_AES_GCM_16_256/NO_ESN".
+std::string to_string(const ProposalConfig& config);
 
 // The transforms an SA uses once negotiated: one of each type.
 struct NegotiatedTransforms {
@@ -54,15 +70,23 @@ struct NegotiatedTransforms {
   bool esn = false;
   bool operator==(const NegotiatedTransforms&) const = default;
 
+  // The SK payload cipher of an IKE SA with these transforms. DES can only have been negotiated when the
+  // operator wrote "des" into the proposal, which is the explicit choice SkAlgorithm::allow_legacy asks for.
   crypto::SkAlgorithm sk_algorithm() const;
 };
 
-// The SA payload proposals for `configs`, numbered from 1, each carrying `spi` (empty for the initial IKE
-// SA, 8 bytes for an IKE rekey, 4 for AH/ESP).
-std::vector<ike::Proposal> to_sa_proposals(const std::vector<ProposalConfig>& configs, const crypto::Bytes& spi);
+std::string to_string(const NegotiatedTransforms& transforms);
 
-// The single-proposal SA payload a responder returns (§2.7: same proposal number, one transform of each type).
-ike::Proposal to_accepted_proposal(const NegotiatedTransforms& chosen, uint8_t number, const crypto::Bytes& spi);
+// The SA payload proposals for `configs`, numbered from 1, each carrying `spi` (empty for the initial IKE
+// SA, 8 bytes for an IKE rekey, 4 for AH/ESP). Transforms go in strongSwan's order: ENCR, INTEG, PRF, KE,
+// ESN (§3.3 leaves the order free).
+std::vector<ike::Proposal> to_sa_proposals(const std::vector<ProposalConfig>& configs,
+                                           const crypto::Bytes& spi);
+
+// The single-proposal SA payload a responder returns (§2.7: same proposal number, one transform of each
+// type).
+ike::Proposal to_accepted_proposal(const NegotiatedTransforms& chosen, uint8_t number,
+                                   const crypto::Bytes& spi);
 
 struct SelectedProposal {
   NegotiatedTransforms transforms;
@@ -70,15 +94,21 @@ struct SelectedProposal {
   crypto::Bytes spi;   // the peer's SPI from that proposal
 };
 
-// Responder side of §2.7: the first of OUR proposals (local order wins), and within it the first of our
-// transforms, that one of the peer's proposals offers; a peer proposal containing a transform type we do
-// not know, or an unknown transform ID, is passed over, not an error. nullopt = NO_PROPOSAL_CHOSEN.
+// Responder side of §2.7: the first of OUR proposals (local order wins) that one of the peer's proposals
+// of the same protocol matches, and within it, per transform type, the first of our transforms that the
+// peer offers (the peer's transforms of one type are alternatives). Per §3.3.6 a peer proposal holding a
+// transform type we do not understand, or lacking one we require, is unacceptable as a whole, while a
+// transform with an unknown ID or an unknown attribute (or a different Key Length) is merely not matched.
+// Where we offer nothing of a type (INTEG with an AEAD, KE without PFS) the peer must offer nothing of it
+// or NONE (ID 0) among its choices. nullopt = NO_PROPOSAL_CHOSEN; never an error.
 std::optional<SelectedProposal> select_proposal(const std::vector<ProposalConfig>& ours,
                                                 const std::vector<ike::Proposal>& theirs);
 
-// Initiator side: checks that the responder's answer is exactly one proposal, numbered like one we sent,
-// holding one transform of each type that we offered in that proposal. Anything else is an error naming
-// the fault (the caller then deletes the half-made SA).
+// Initiator side: checks that the responder's answer is exactly one proposal, numbered like one we sent
+// (to_sa_proposals numbered ours[i] as i + 1), holding one transform of each type that we offered in that
+// proposal, each exactly as we offered it. Anything else is an error naming the fault (the caller then
+// deletes the half-made SA). A NONE (ID 0) INTEG or KE transform where we offered none of that type is
+// tolerated: it means the same as its absence (§3.3.6).
 Expected<SelectedProposal, std::string> check_accepted_proposal(const std::vector<ProposalConfig>& ours,
                                                                 const std::vector<ike::Proposal>& answer);
 
