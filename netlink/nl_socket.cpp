@@ -8,6 +8,7 @@
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 #include <time.h>
@@ -15,7 +16,8 @@
 namespace ipsecd::netlink {
 namespace {
 
-constexpr size_t kRequestSize = 8192;
+// An SA with the longest keys and a 4096-packet ESN bitmap stays well below this.
+constexpr size_t kRequestSize = 4096;
 constexpr size_t kReceiveSize = 65536;
 
 struct RunState {
@@ -74,19 +76,26 @@ bool MessageBuffer::put(nlmsghdr* message, uint16_t type, const void* data, size
   return mnl_attr_put_check(message, bytes_.size(), type, length, data);
 }
 
-void MessageBuffer::scrub() { Botan::secure_scrub_memory(bytes_.data(), bytes_.size()); }
+void MessageBuffer::scrub() {
+  const size_t used = std::min<size_t>(header()->nlmsg_len, bytes_.size());
+  Botan::secure_scrub_memory(bytes_.data(), used == 0 ? bytes_.size() : used);
+}
 
-NlSocket::NlSocket(mnl_socket* socket) : socket_(socket) {
+NlSocket::NlSocket(mnl_socket* socket) : socket_(socket), receive_(kReceiveSize) {
   seq_ = static_cast<uint32_t>(time(nullptr));
 }
 
-NlSocket::NlSocket(NlSocket&& other) noexcept : socket_(other.socket_), seq_(other.seq_) { other.socket_ = nullptr; }
+NlSocket::NlSocket(NlSocket&& other) noexcept
+    : socket_(other.socket_), seq_(other.seq_), receive_(std::move(other.receive_)) {
+  other.socket_ = nullptr;
+}
 
 NlSocket& NlSocket::operator=(NlSocket&& other) noexcept {
   if (this != &other) {
     if (socket_ != nullptr) mnl_socket_close(socket_);
     socket_ = other.socket_;
     seq_ = other.seq_;
+    receive_ = std::move(other.receive_);
     other.socket_ = nullptr;
   }
   return *this;
@@ -124,19 +133,18 @@ Expected<Ok, KernelError> NlSocket::request(MessageBuffer& buffer, bool dump, co
   buffer.scrub();
   if (sent < 0) return unexpected(local_error(context.operation, send_errno, "cannot send to the kernel"));
 
-  SecretBytes receive(kReceiveSize);
   RunState state;
   state.on_reply = &on_reply;
   const unsigned portid = mnl_socket_get_portid(socket_);
   while (!state.finished) {
-    const ssize_t n = mnl_socket_recvfrom(socket_, receive.data(), receive.size());
+    const ssize_t n = mnl_socket_recvfrom(socket_, receive_.data(), receive_.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       return unexpected(local_error(context.operation, errno, "cannot read the kernel's answer"));
     }
-    const int rc = mnl_cb_run2(receive.data(), static_cast<size_t>(n), seq, portid, on_data, &state,
+    const int rc = mnl_cb_run2(receive_.data(), static_cast<size_t>(n), seq, portid, on_data, &state,
                                kControl, NLMSG_MIN_TYPE);
-    Botan::secure_scrub_memory(receive.data(), static_cast<size_t>(n));
+    Botan::secure_scrub_memory(receive_.data(), static_cast<size_t>(n));
     if (rc < 0) {
       return unexpected(local_error(context.operation, errno, "the kernel's answer did not parse"));
     }
@@ -163,9 +171,8 @@ Expected<Ok, KernelError> NlSocket::set_nonblocking() {
 }
 
 Expected<Ok, KernelError> NlSocket::drain(const ReplyHandler& on_message) {
-  SecretBytes receive(kReceiveSize);
   for (;;) {
-    const ssize_t n = mnl_socket_recvfrom(socket_, receive.data(), receive.size());
+    const ssize_t n = mnl_socket_recvfrom(socket_, receive_.data(), receive_.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return Ok{};
@@ -174,13 +181,13 @@ Expected<Ok, KernelError> NlSocket::drain(const ReplyHandler& on_message) {
                                     errno == ENOBUFS ? "events were lost (socket buffer overflow): resync state"
                                                      : "cannot read kernel events"));
     }
-    const auto* nlh = reinterpret_cast<const nlmsghdr*>(receive.data());
+    const auto* nlh = reinterpret_cast<const nlmsghdr*>(receive_.data());
     int len = static_cast<int>(n);
     while (mnl_nlmsg_ok(nlh, len)) {
       if (nlh->nlmsg_type >= NLMSG_MIN_TYPE) on_message(nlh);
       nlh = mnl_nlmsg_next(nlh, &len);
     }
-    Botan::secure_scrub_memory(receive.data(), static_cast<size_t>(n));
+    Botan::secure_scrub_memory(receive_.data(), static_cast<size_t>(n));
   }
 }
 

@@ -21,6 +21,7 @@ class MessageBuffer {
   size_t capacity() const { return bytes_.size(); }
   // Adds an attribute; false when it does not fit.
   bool put(nlmsghdr* message, uint16_t type, const void* data, size_t length);
+  // Wipes the bytes the message used (the rest were never written).
   void scrub();
 
  private:
@@ -58,6 +59,8 @@ class NlSocket {
   explicit NlSocket(mnl_socket* socket);
   mnl_socket* socket_ = nullptr;
   uint32_t seq_ = 0;
+  // Replies may carry keys (GETSA, dumps): received into one wiped buffer, allocated once per socket.
+  SecretBytes receive_;
 };
 
 }  // namespace ipsecd::netlink
