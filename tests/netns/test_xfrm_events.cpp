@@ -75,3 +75,30 @@ TEST_CASE("traffic into a trap policy raises an ACQUIRE with the policy's select
   const auto states = run(ip() + " xfrm state").output;
   CHECK_THAT(states, Catch::Contains(fmt::format("spi {:#010x}", *spi)));
 }
+
+TEST_CASE("a policy lifetime raises soft then hard POLEXPIRE events through the listener", "[netns][xfrm][events]") {
+  ScopedNetns ns;
+  REQUIRE(ns.error().empty());
+  auto listener = XfrmListener::open();
+  REQUIRE(listener);
+  // Policy lifetimes are not part of PolicySpec (ipsecd expires SAs, not policies): an administrator's.
+  REQUIRE(run(ip() + " xfrm policy add src 192.0.2.1/32 dst 198.51.100.0/24 dir fwd limit time-soft 1 "
+                     "limit time-hard 3 tmpl proto esp reqid 4").status == 0);
+  std::vector<PolicyExpireEvent> seen;
+  for (int i = 0; i < 50 && (seen.empty() || !seen.back().hard); ++i) {
+    pollfd pfd{listener->fd(), POLLIN, 0};
+    poll(&pfd, 1, 100);
+    auto events = listener->read_events();
+    REQUIRE(events);
+    for (const auto& e : *events) {
+      if (const auto* p = std::get_if<PolicyExpireEvent>(&e)) seen.push_back(*p);
+    }
+  }
+  REQUIRE(seen.size() == 2);
+  CHECK_FALSE(seen[0].hard);
+  CHECK(seen[1].hard);
+  CHECK(seen[1].direction == PolicyDirection::Fwd);
+  CHECK(seen[1].selector.dst.to_string() == "198.51.100.0/24");
+  CHECK(seen[1].index != 0);
+  CHECK(run(ip() + " xfrm policy").output.empty());
+}

@@ -280,3 +280,50 @@ TEST_CASE("mark and if_id of SAs and policies reach the kernel", "[netlink][mark
   CHECK(flushed->sas == 1);
   CHECK(flushed->policies == 1);
 }
+
+TEST_CASE("ESP in UDP from a port other than the SA's raises a MAPPING event with old and new port",
+          "[netlink][natt][events]") {
+  VmPair pair;
+  REQUIRE(pair.error().empty());
+  int sockets[2] = {-1, -1};
+  int index = 0;
+  for (const char* ns : {"left", "right"}) {
+    EnterNetns in(ns);
+    const int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    REQUIRE(s >= 0);
+    sockaddr_in any{};
+    any.sin_family = AF_INET;
+    any.sin_port = htons(4500);
+    REQUIRE(bind(s, reinterpret_cast<sockaddr*>(&any), sizeof any) == 0);
+    int encap = UDP_ENCAP_ESPINUDP;
+    REQUIRE(setsockopt(s, IPPROTO_UDP, UDP_ENCAP, &encap, sizeof encap) == 0);
+    sockets[index++] = s;
+  }
+  auto listener = listener_in("right");
+  // Right believes left sends from 4501 (as if a NAT had mapped it there); left really sends from 4500.
+  auto out = make_sa(kLeft, kRight, kSpiLeftToRight, IpsecProtocol::Esp, IpsecMode::Transport, kGcm16);
+  out.encapsulation = UdpEncapsulation{4500, 4500};
+  REQUIRE(pair.left().add_sa(out));
+  auto in = out;
+  in.encapsulation = UdpEncapsulation{4501, 4500};
+  REQUIRE(pair.right().add_sa(in));
+  PolicySpec p;
+  p.selector = host_selector(kLeft, kRight, IPPROTO_ICMP);
+  p.templates = bundle_templates(true, false, IpsecMode::Transport, {}, {}, kReqid);
+  REQUIRE(pair.left().add_policy(p));
+  std::string ping_output;
+  ping("left", kRight, 1, ping_output);  // no way back: only the inbound processing on right matters
+  const auto events = collect(listener, 5, [](const auto& all) { return !all.empty(); });
+  REQUIRE_FALSE(events.empty());
+  const auto* mapping = std::get_if<MappingEvent>(&events.front());
+  REQUIRE(mapping != nullptr);
+  CHECK(mapping->id.spi == kSpiLeftToRight);
+  CHECK(mapping->id.dst.to_string() == kRight);
+  CHECK(mapping->reqid == kReqid);
+  CHECK(mapping->old_address.to_string() == kLeft);
+  CHECK(mapping->old_port == 4501);
+  CHECK(mapping->new_address.to_string() == kLeft);
+  CHECK(mapping->new_port == 4500);
+  close(sockets[0]);
+  close(sockets[1]);
+}
