@@ -1,0 +1,67 @@
+// NAT detection (RFC 7296 §2.23): NAT_DETECTION_SOURCE_IP / _DESTINATION_IP data, and judging received ones.
+#include "daemon/ike/ikev2/nat_detection.h"
+
+#include <botan/hash.h>
+#include <botan/loadstor.h>
+
+#include <algorithm>
+#include <array>
+
+namespace ipsecd::ikev2 {
+
+namespace {
+
+bool any_matches(const std::vector<const ike::NotifyPayload*>& notifies, const crypto::Bytes& expected) {
+  return std::any_of(notifies.begin(), notifies.end(),
+                     [&](const ike::NotifyPayload* n) { return n->data == expected; });
+}
+
+}  // namespace
+
+crypto::Bytes nat_detection_data(uint64_t spi_i, uint64_t spi_r, const Endpoint& endpoint) {
+  // SHA-1 is part of every Botan build this project accepts (the PRF and integrity code need it too), so
+  // create_or_throw cannot throw here.
+  const auto sha1 = Botan::HashFunction::create_or_throw("SHA-1");
+  std::array<uint8_t, 8> spi{};
+  Botan::store_be(spi_i, spi.data());
+  sha1->update(spi.data(), spi.size());
+  Botan::store_be(spi_r, spi.data());
+  sha1->update(spi.data(), spi.size());
+  sha1->update(endpoint.address.data(), endpoint.address.size());
+  std::array<uint8_t, 2> port{};
+  Botan::store_be(endpoint.port, port.data());
+  sha1->update(port.data(), port.size());
+  const auto digest = sha1->final();
+  return crypto::Bytes(digest.begin(), digest.end());
+}
+
+ike::NotifyPayload nat_detection_notify(iana::NotifyMessageType type, uint64_t spi_i, uint64_t spi_r,
+                                        const Endpoint& endpoint) {
+  ike::NotifyPayload n;
+  n.protocol = iana::SecurityProtocolId::NONE;
+  n.type = type;
+  n.data = nat_detection_data(spi_i, spi_r, endpoint);
+  return n;
+}
+
+std::vector<ike::NotifyPayload> nat_detection_notifies(uint64_t spi_i, uint64_t spi_r, const Endpoint& source,
+                                                       const Endpoint& destination) {
+  return {
+      nat_detection_notify(iana::NotifyMessageType::NAT_DETECTION_SOURCE_IP, spi_i, spi_r, source),
+      nat_detection_notify(iana::NotifyMessageType::NAT_DETECTION_DESTINATION_IP, spi_i, spi_r, destination)};
+}
+
+NatDetection evaluate_nat_detection(uint64_t spi_i, uint64_t spi_r, const std::vector<ike::Payload>& payloads,
+                                    const Endpoint& source, const Endpoint& destination) {
+  const auto sources = ike::find_notifies(payloads, iana::NotifyMessageType::NAT_DETECTION_SOURCE_IP);
+  const auto destinations =
+      ike::find_notifies(payloads, iana::NotifyMessageType::NAT_DETECTION_DESTINATION_IP);
+  NatDetection result;
+  if (sources.empty() || destinations.empty()) return result;
+  result.peer_supports = true;
+  result.remote_behind_nat = !any_matches(sources, nat_detection_data(spi_i, spi_r, source));
+  result.local_behind_nat = !any_matches(destinations, nat_detection_data(spi_i, spi_r, destination));
+  return result;
+}
+
+}  // namespace ipsecd::ikev2
