@@ -1,0 +1,260 @@
+// The first CHILD_SA inside IKE_AUTH (RFC 7296 §1.2, §1.3.1, §2.9, §2.17): ESP proposal, traffic-selector
+// narrowing, kernel SPIs, KEYMAT, and the SAs and policies handed to the kernel port.
+#include "daemon/ike/ikev2/engine.h"
+
+#include "crypto/esp_key_lengths.h"
+#include "crypto/ike_key_derivation.h"
+#include "daemon/ike/ikev2/payload_helpers.h"
+
+#include <algorithm>
+
+namespace ipsecd::ikev2 {
+namespace {
+
+bool same_family(const Selector& a, const Selector& b) { return a.is_ipv6() == b.is_ipv6(); }
+
+bool protocols_compatible(const Selector& a, const Selector& b) {
+  return a.ip_protocol == 0 || b.ip_protocol == 0 || a.ip_protocol == b.ip_protocol;
+}
+
+}  // namespace
+
+Expected<std::vector<ike::Payload>, Failure> Engine::propose_first_child(IkeSa& sa, const ChildConfig& child) {
+  auto tsi = resolve(child.local_ts, sa.local.address.view());
+  auto tsr = resolve(child.remote_ts, sa.remote.address.view());
+  if (!tsi || !tsr) {
+    return unexpected(Failure{FailureReason::ts_unacceptable, std::nullopt, !tsi ? tsi.error() : tsr.error()});
+  }
+  const uint32_t reqid = next_reqid_++;
+  auto spi = ports_.kernel.allocate_spi({sa.remote.address, sa.local.address, iana::SecurityProtocolId::ESP, reqid});
+  if (!spi) return unexpected(Failure{FailureReason::kernel_refused, std::nullopt, spi.error().message});
+  sa.pending_child = PendingChild{&child, reqid, *spi, *tsi, *tsr};
+
+  std::vector<ike::Payload> out;
+  if (child.mode == IpsecMode::transport) out.push_back(notify_payload(iana::NotifyMessageType::USE_TRANSPORT_MODE));
+  out.push_back(ike::Payload{ike::SaPayload{to_sa_proposals(child.esp_proposals, spi_bytes(*spi))}});
+  out.push_back(ike::Payload{ike::TsiPayload{to_wire(*tsi)}});
+  out.push_back(ike::Payload{ike::TsrPayload{to_wire(*tsr)}});
+  return out;
+}
+
+std::vector<ike::Payload> Engine::answer_first_child(IkeSa& sa, const std::vector<ike::Payload>& request) {
+  const ConnectionConfig& conn = *sa.connection;
+  const auto* sa_payload = ike::find_first<ike::SaPayload>(request);
+  const auto* tsi_payload = ike::find_first<ike::TsiPayload>(request);
+  const auto* tsr_payload = ike::find_first<ike::TsrPayload>(request);
+  auto refuse = [&](const std::string& child, FailureReason reason, iana::NotifyMessageType notify,
+                    std::string detail) {
+    emit(ChildSaFailed{sa.unique_id, conn.name, child, {reason, std::nullopt, std::move(detail)}});
+    return std::vector<ike::Payload>{notify_payload(notify)};
+  };
+  const std::string first_name = conn.children.empty() ? std::string{} : conn.children.front().name;
+  if (sa_payload == nullptr || tsi_payload == nullptr || tsr_payload == nullptr) {
+    return refuse(first_name, FailureReason::ts_unacceptable, iana::NotifyMessageType::TS_UNACCEPTABLE,
+                  "CHILD_SA proposal without TSi or TSr");
+  }
+  auto proposed_tsi = from_wire(tsi_payload->selectors);
+  auto proposed_tsr = from_wire(tsr_payload->selectors);
+  if (!proposed_tsi || !proposed_tsr) {
+    return refuse(first_name, FailureReason::ts_unacceptable, iana::NotifyMessageType::TS_UNACCEPTABLE,
+                  !proposed_tsi ? proposed_tsi.error() : proposed_tsr.error());
+  }
+
+  // The first configured child whose policy leaves something of the proposed traffic (§2.9).
+  const ChildConfig* child = nullptr;
+  NarrowedSelectors narrowed;
+  for (const auto& c : conn.children) {
+    auto remote_policy = resolve(c.remote_ts, sa.remote.address.view());
+    auto local_policy = resolve(c.local_ts, sa.local.address.view());
+    if (!remote_policy || !local_policy) continue;
+    if (auto n = narrow(*remote_policy, *local_policy, *proposed_tsi, *proposed_tsr)) {
+      child = &c;
+      narrowed = std::move(*n);
+      break;
+    }
+  }
+  if (child == nullptr) {
+    return refuse(first_name, FailureReason::ts_unacceptable, iana::NotifyMessageType::TS_UNACCEPTABLE,
+                  "proposed TSi " + format_selectors(*proposed_tsi) + " TSr " + format_selectors(*proposed_tsr) +
+                      " fit no child");
+  }
+  auto selected = select_proposal(child->esp_proposals, sa_payload->proposals);
+  std::optional<uint32_t> spi_out = selected ? spi_value(selected->spi) : std::nullopt;
+  if (!selected || selected->transforms.protocol != iana::SecurityProtocolId::ESP || !spi_out) {
+    return refuse(child->name, FailureReason::no_proposal_chosen, iana::NotifyMessageType::NO_PROPOSAL_CHOSEN,
+                  "no acceptable ESP proposal");
+  }
+  // §1.3.1: transport mode only when the initiator asks and our policy agrees; otherwise tunnel.
+  const bool transport =
+      has_notify(request, iana::NotifyMessageType::USE_TRANSPORT_MODE) && child->mode == IpsecMode::transport;
+
+  const uint32_t reqid = next_reqid_++;
+  auto spi_in = ports_.kernel.allocate_spi({sa.remote.address, sa.local.address, iana::SecurityProtocolId::ESP, reqid});
+  // A CHILD_SA the kernel will not take is answered as charon does: NO_PROPOSAL_CHOSEN, IKE SA kept.
+  if (!spi_in) {
+    return refuse(child->name, FailureReason::kernel_refused, iana::NotifyMessageType::NO_PROPOSAL_CHOSEN,
+                  spi_in.error().message);
+  }
+  ChildSa installed{child->name,         reqid,         *spi_in,      *spi_out,
+                    transport ? IpsecMode::transport : IpsecMode::tunnel,      selected->transforms,
+                    narrowed.tsr,        narrowed.tsi,  {},           {}};
+  if (auto ok = install_child(sa, installed, *child); !ok) {
+    return refuse(child->name, ok.error().reason, iana::NotifyMessageType::NO_PROPOSAL_CHOSEN, ok.error().detail);
+  }
+
+  std::vector<ike::Payload> out;
+  if (transport) out.push_back(notify_payload(iana::NotifyMessageType::USE_TRANSPORT_MODE));
+  out.push_back(ike::Payload{ike::SaPayload{{to_accepted_proposal(selected->transforms, selected->number,
+                                                                  spi_bytes(*spi_in))}}});
+  out.push_back(ike::Payload{ike::TsiPayload{to_wire(narrowed.tsi)}});
+  out.push_back(ike::Payload{ike::TsrPayload{to_wire(narrowed.tsr)}});
+  emit(ChildSaInstalled{sa.unique_id, conn.name, installed.name, installed.reqid, installed.spi_in,
+                        installed.spi_out, installed.mode, installed.transforms, installed.local_ts,
+                        installed.remote_ts});
+  sa.children.push_back(std::move(installed));
+  return out;
+}
+
+void Engine::complete_first_child(IkeSa& sa, const std::vector<ike::Payload>& response) {
+  if (!sa.pending_child) return;
+  const PendingChild pending = *sa.pending_child;
+  const ChildConfig& config = *pending.config;
+  const std::string& conn_name = sa.connection->name;
+  auto fail = [&](Failure failure) {
+    release_pending_child(sa);
+    emit(ChildSaFailed{sa.unique_id, conn_name, config.name, std::move(failure)});
+  };
+  // §1.2: the IKE SA stays up when only the CHILD_SA failed; the peer's notify is the reason.
+  if (const auto* error = first_error_notify(response)) {
+    fail(failure_from_notify(error->type));
+    return;
+  }
+  const auto* sa_payload = ike::find_first<ike::SaPayload>(response);
+  const auto* tsi_payload = ike::find_first<ike::TsiPayload>(response);
+  const auto* tsr_payload = ike::find_first<ike::TsrPayload>(response);
+  if (sa_payload == nullptr || tsi_payload == nullptr || tsr_payload == nullptr) {
+    fail({FailureReason::protocol_error, std::nullopt, "IKE_AUTH response has no CHILD_SA and no error"});
+    return;
+  }
+  auto accepted = check_accepted_proposal(config.esp_proposals, sa_payload->proposals);
+  std::optional<uint32_t> spi_out = accepted ? spi_value(accepted->spi) : std::nullopt;
+  if (!accepted || !spi_out) {
+    fail({FailureReason::protocol_error, std::nullopt, accepted ? "ESP SPI is not 4 bytes" : accepted.error()});
+    return;
+  }
+  auto tsi = from_wire(tsi_payload->selectors);
+  auto tsr = from_wire(tsr_payload->selectors);
+  if (!tsi || !tsr) {
+    fail({FailureReason::ts_unacceptable, std::nullopt, !tsi ? tsi.error() : tsr.error()});
+    send_child_delete(sa, pending.spi_in);
+    return;
+  }
+  if (auto ok = check_narrowed(pending.tsi, pending.tsr, *tsi, *tsr); !ok) {
+    fail({FailureReason::ts_unacceptable, std::nullopt, ok.error()});
+    send_child_delete(sa, pending.spi_in);
+    return;
+  }
+  const bool transport = config.mode == IpsecMode::transport &&
+                         has_notify(response, iana::NotifyMessageType::USE_TRANSPORT_MODE);
+  ChildSa child{config.name, pending.reqid, pending.spi_in, *spi_out,
+                transport ? IpsecMode::transport : IpsecMode::tunnel, accepted->transforms, *tsi, *tsr, {}, {}};
+  sa.pending_child.reset();
+  if (auto ok = install_child(sa, child, config); !ok) {
+    emit(ChildSaFailed{sa.unique_id, conn_name, config.name, ok.error()});
+    send_child_delete(sa, pending.spi_in);
+    return;
+  }
+  emit(ChildSaInstalled{sa.unique_id, conn_name, child.name, child.reqid, child.spi_in, child.spi_out, child.mode,
+                        child.transforms, child.local_ts, child.remote_ts});
+  sa.children.push_back(std::move(child));
+}
+
+Expected<Ok, Failure> Engine::install_child(IkeSa& sa, ChildSa& child, const ChildConfig& config) {
+  const KernelSaId inbound_id{sa.remote.address, sa.local.address, child.spi_in, iana::SecurityProtocolId::ESP};
+  auto give_up = [&](FailureReason reason, std::string detail) {
+    uninstall_child(child);
+    // The SPI from allocate_spi is held by the kernel until its SA is deleted.
+    if (std::find(child.kernel_sas.begin(), child.kernel_sas.end(), inbound_id) == child.kernel_sas.end()) {
+      (void)ports_.kernel.delete_sa(inbound_id);
+    }
+    child.kernel_sas.clear();
+    child.kernel_policies.clear();
+    return unexpected(Failure{reason, std::nullopt, std::move(detail)});
+  };
+
+  const auto& t = child.transforms;
+  auto lengths = crypto::esp_key_lengths(t.encryption.id, t.encryption.key_bits, t.integrity);
+  if (!lengths) return give_up(FailureReason::no_proposal_chosen, lengths.error());
+  auto keys = crypto::derive_child_sa_keys(*sa.prf, sa.sk_d, {}, sa.nonce_i, sa.nonce_r, *lengths);
+  if (!keys) return give_up(FailureReason::protocol_error, keys.error());
+  const bool initiator = sa.role == IkeRole::initiator;
+  const auto& in_keys = initiator ? keys->responder_to_initiator : keys->initiator_to_responder;
+  const auto& out_keys = initiator ? keys->initiator_to_responder : keys->responder_to_initiator;
+
+  auto kernel_sa = [&](KernelSaId id, bool inbound, const crypto::ChildSaDirectionKeys& k) {
+    return KernelSa{id,        inbound,          child.mode,  child.reqid,   t.encryption.id, t.encryption.key_bits,
+                    t.integrity, k.encryption,   k.integrity, t.esn,         config.lifetime};
+  };
+  const KernelSaId outbound_id{sa.local.address, sa.remote.address, child.spi_out, iana::SecurityProtocolId::ESP};
+  for (const auto& [id, inbound, k] :
+       {std::tuple{inbound_id, true, &in_keys}, std::tuple{outbound_id, false, &out_keys}}) {
+    if (auto added = ports_.kernel.add_sa(kernel_sa(id, inbound, *k)); !added) {
+      return give_up(FailureReason::kernel_refused, added.error().message);
+    }
+    child.kernel_sas.push_back(id);
+  }
+
+  auto add_policy = [&](const Selector& src, const Selector& dst, PolicyDirection direction, const IpAddress& from,
+                        const IpAddress& to) -> Expected<Ok, KernelError> {
+    KernelPolicy policy{src, dst, direction, child.mode, from, to, iana::SecurityProtocolId::ESP, child.reqid};
+    auto added = ports_.kernel.add_policy(policy);
+    if (added) child.kernel_policies.push_back({src, dst, direction});
+    return added;
+  };
+  for (const auto& local : child.local_ts) {
+    for (const auto& remote : child.remote_ts) {
+      if (!same_family(local, remote) || !protocols_compatible(local, remote)) continue;
+      std::vector<std::tuple<const Selector*, const Selector*, PolicyDirection, const IpAddress*, const IpAddress*>>
+          entries{{&local, &remote, PolicyDirection::out, &sa.local.address, &sa.remote.address},
+                  {&remote, &local, PolicyDirection::in, &sa.remote.address, &sa.local.address}};
+      // Forwarded traffic needs its own policy in tunnel mode (RFC 4301 §5.2 via the Linux fwd direction).
+      if (child.mode == IpsecMode::tunnel) {
+        entries.push_back({&remote, &local, PolicyDirection::fwd, &sa.remote.address, &sa.local.address});
+      }
+      for (const auto& [src, dst, direction, from, to] : entries) {
+        if (auto added = add_policy(*src, *dst, direction, *from, *to); !added) {
+          return give_up(FailureReason::kernel_refused, added.error().message);
+        }
+      }
+    }
+  }
+  return Ok{};
+}
+
+void Engine::uninstall_child(ChildSa& child) {
+  // Policies first, so no packet finds a policy whose SA is already gone.
+  for (auto it = child.kernel_policies.rbegin(); it != child.kernel_policies.rend(); ++it) {
+    (void)ports_.kernel.delete_policy(*it);
+  }
+  for (auto it = child.kernel_sas.rbegin(); it != child.kernel_sas.rend(); ++it) {
+    (void)ports_.kernel.delete_sa(*it);
+  }
+  child.kernel_policies.clear();
+  child.kernel_sas.clear();
+}
+
+void Engine::release_pending_child(IkeSa& sa) {
+  if (sa.pending_child && sa.pending_child->spi_in != 0) {
+    (void)ports_.kernel.delete_sa(
+        {sa.remote.address, sa.local.address, sa.pending_child->spi_in, iana::SecurityProtocolId::ESP});
+  }
+  sa.pending_child.reset();
+}
+
+void Engine::send_child_delete(IkeSa& sa, uint32_t spi_in) {
+  if (sa.requests.outstanding()) return;
+  (void)send_request(sa, iana::ExchangeType::INFORMATIONAL,
+                     {ike::Payload{ike::DeletePayload{iana::SecurityProtocolId::ESP, {spi_in}}}});
+}
+
+}  // namespace ipsecd::ikev2

@@ -1,0 +1,88 @@
+// The engine's view of a connection: addresses, proposals, authentication, identities, children, timers.
+#pragma once
+
+#include "common/expected.h"
+#include "common/ip_address.h"
+#include "crypto/bytes.h"
+#include "daemon/ike/iana/identification_type.h"
+#include "daemon/ike/ikev2/ports.h"
+#include "daemon/ike/ikev2/proposal.h"
+#include "daemon/ike/ikev2/traffic_selectors.h"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ipsecd::ikev2 {
+
+// An IKE identity (RFC 7296 §3.5) as it travels in IDi/IDr: type and Identification Data.
+struct Identity {
+  iana::IdentificationType type = iana::IdentificationType::ID_FQDN;
+  crypto::Bytes data;
+  bool operator==(const Identity&) const = default;
+};
+
+// The usual text forms: "192.0.2.1" and "2001:db8::1" (ID_IPV4_ADDR/ID_IPV6_ADDR), "@host.example" or
+// "host.example" (ID_FQDN), "user@example.org" (ID_RFC822_ADDR), "C=CH, O=x, CN=y" (ID_DER_ASN1_DN,
+// DER-encoded in the given order; RDN values may not contain ','), "keyid:0a1b..." (ID_KEY_ID, hex).
+Expected<Identity, std::string> parse_identity(std::string_view text);
+
+// Back to text for events and logs, in the forms parse_identity reads.
+std::string to_string(const Identity& identity);
+
+enum class AuthMethod : uint8_t { psk };
+
+struct AuthConfig {
+  AuthMethod method = AuthMethod::psk;
+  crypto::SecureBytes psk;  // the shared secret (§2.15) for AuthMethod::psk
+};
+
+struct ChildConfig {
+  std::string name;
+  std::vector<SelectorConfig> local_ts;
+  std::vector<SelectorConfig> remote_ts;
+  IpsecMode mode = IpsecMode::tunnel;
+  std::vector<ProposalConfig> esp_proposals;
+  SaLifetime lifetime;
+};
+
+struct ConnectionConfig {
+  std::string name;
+  std::optional<IpAddress> local_address;   // nullopt: any of ours
+  std::optional<IpAddress> remote_address;  // nullopt: any peer (responder only)
+  uint16_t local_port = 500;
+  uint16_t remote_port = 500;
+  std::vector<ProposalConfig> ike_proposals;
+  Identity local_id;
+  std::optional<Identity> remote_id;  // nullopt: any identity the peer proves with our credentials
+  AuthConfig local_auth;
+  AuthConfig remote_auth;
+  bool send_initial_contact = true;
+  std::vector<ChildConfig> children;
+  std::chrono::seconds dpd_delay{30};
+  std::chrono::seconds rekey_time{14400};
+};
+
+// Engine-wide timing and limits.
+struct EngineSettings {
+  // Retransmission of our requests (§2.1): the n-th retransmission goes out retransmit_timeout *
+  // retransmit_base^(n-1) after the previous send; after retransmit_tries retransmissions have gone
+  // unanswered for as long again, the peer is declared dead.
+  Duration retransmit_timeout{1000};
+  double retransmit_base = 1.8;
+  unsigned retransmit_tries = 5;
+  // A responder's IKE SA that sees no IKE_AUTH within this time after IKE_SA_INIT is dropped (§2.6).
+  Duration half_open_timeout{30000};
+  // With this many half-open responder SAs, IKE_SA_INIT must first return a cookie (§2.6); its secret
+  // rotates every cookie_secret_period.
+  size_t cookie_threshold = 64;
+  Duration cookie_secret_period{120000};
+  // Reqids for CHILD_SAs are taken from here up; the kernel adapter owns this range.
+  uint32_t first_reqid = 0x49500001;
+  size_t nonce_size = 32;
+};
+
+}  // namespace ipsecd::ikev2

@@ -1,0 +1,396 @@
+// The IKEv2 engine's core: the SA table, datagram dispatch by SPI and Message ID, sending, timers, events.
+#include "daemon/ike/ikev2/engine.h"
+
+#include "daemon/ike/sk_protection.h"
+#include "daemon/ike/skf_fragmentation.h"
+
+#include <botan/loadstor.h>
+#include <botan/rng.h>
+
+#include <algorithm>
+
+namespace ipsecd::ikev2 {
+
+Engine::Engine(EngineSettings settings, std::vector<ConnectionConfig> connections, EnginePorts ports)
+    : settings_(settings), ports_(ports), next_reqid_(settings.first_reqid) {
+  for (auto& c : connections) connections_.push_back(std::make_shared<const ConnectionConfig>(std::move(c)));
+}
+
+Engine::~Engine() = default;
+
+void Engine::handle_datagram(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
+                             crypto::ByteView bytes) {
+  auto decoded = ike::decode_message(bytes);
+  if (!decoded) {
+    ++counters_.decode_failed;
+    return;
+  }
+  dispatch(local, remote, bytes, *decoded);
+}
+
+void Engine::dispatch(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote, crypto::ByteView bytes,
+                      const ike::DecodedMessage& decoded) {
+  const ike::Header& h = decoded.message.header;
+  if (h.exchange == iana::ExchangeType::IKE_SA_INIT) {
+    if (!h.response) {
+      if (!h.initiator || h.message_id != 0 || h.responder_spi != 0) {
+        ++counters_.unexpected;
+        return;
+      }
+      // A repeated IKE_SA_INIT gets the same answer, not a second SA (§2.1).
+      auto known = by_initiator_.find({remote.to_string(), h.initiator_spi});
+      if (known != by_initiator_.end()) {
+        IkeSa* sa = find_sa(known->second);
+        if (sa != nullptr && sa->responses.classify(0) == ResponseWindow::Verdict::retransmission) {
+          ++counters_.retransmitted_responses;
+          send_raw(*sa, sa->responses.cached_response());
+        } else {
+          ++counters_.out_of_window;
+        }
+        return;
+      }
+      on_ike_sa_init_request(local, remote, decoded.message, bytes);
+      return;
+    }
+    IkeSa* sa = find_sa(h.initiator_spi);
+    if (sa == nullptr || sa->role != IkeRole::initiator || h.initiator) {
+      ++counters_.unknown_spi;
+      return;
+    }
+    if (sa->state != IkeSaState::init_sent || !sa->requests.answers(h.message_id)) {
+      ++counters_.out_of_window;
+      return;
+    }
+    on_ike_sa_init_response(*sa, decoded.message, bytes);
+    return;
+  }
+
+  // The I flag names the sender's role, so our SPI is the other one (§3.1).
+  IkeSa* sa = find_sa(h.initiator ? h.responder_spi : h.initiator_spi);
+  if (sa == nullptr || (sa->role == IkeRole::responder) != h.initiator || sa->spi_i != h.initiator_spi ||
+      sa->spi_r != h.responder_spi) {
+    ++counters_.unknown_spi;
+    return;
+  }
+  if (sa->inbound_cipher() == nullptr) {
+    ++counters_.unexpected;
+    return;
+  }
+  dispatch_protected(*sa, bytes, decoded);
+}
+
+void Engine::dispatch_protected(IkeSa& sa, crypto::ByteView bytes, const ike::DecodedMessage& decoded) {
+  const ike::Header& h = decoded.message.header;
+  ResponseWindow::Verdict verdict = ResponseWindow::Verdict::new_request;
+  if (h.response) {
+    if (!sa.requests.answers(h.message_id) || sa.requests.exchange() != h.exchange) {
+      ++counters_.out_of_window;
+      return;
+    }
+  } else {
+    verdict = sa.responses.classify(h.message_id);
+    if (verdict == ResponseWindow::Verdict::out_of_window) {
+      ++counters_.out_of_window;
+      return;
+    }
+  }
+
+  // Nothing is answered, not even from the cache, before the ICV has verified (§2.21.2).
+  const ike::Payload* last = decoded.message.payloads.empty() ? nullptr : &decoded.message.payloads.back();
+  std::vector<ike::Payload> inner;
+  if (last != nullptr && last->type() == iana::PayloadType::SK) {
+    auto opened = ike::unprotect_message(bytes, decoded, *sa.inbound_cipher());
+    if (!opened) {
+      if (opened.error().code == ike::UnprotectErrorCode::inner_decode) {
+        ++counters_.decode_failed;
+      } else {
+        ++counters_.integrity_failed;
+      }
+      return;
+    }
+    inner = std::move(opened->payloads);
+  } else if (last != nullptr && last->type() == iana::PayloadType::SKF) {
+    auto fragment = ike::unprotect_fragment(bytes, decoded, *sa.inbound_cipher());
+    if (!fragment) {
+      ++counters_.integrity_failed;
+      return;
+    }
+    if (verdict == ResponseWindow::Verdict::retransmission) {
+      // One answer per retransmitted message, given on its first fragment (RFC 7383 §2.6.1).
+      if (fragment->number == 1) {
+        ++counters_.retransmitted_responses;
+        send_raw(sa, sa.responses.cached_response());
+      }
+      return;
+    }
+    auto added = sa.fragments[h.message_id].add(std::move(*fragment));
+    if (!added) {
+      sa.fragments.erase(h.message_id);
+      ++counters_.decode_failed;
+      return;
+    }
+    if (!added->has_value()) return;
+    inner = std::move(**added);
+    sa.fragments.erase(h.message_id);
+  } else {
+    ++counters_.unexpected;
+    return;
+  }
+
+  if (verdict == ResponseWindow::Verdict::retransmission) {
+    ++counters_.retransmitted_responses;
+    send_raw(sa, sa.responses.cached_response());
+    return;
+  }
+  if (h.response) {
+    handle_response(sa, h, inner);
+  } else {
+    handle_request(sa, h, inner);
+  }
+}
+
+void Engine::handle_request(IkeSa& sa, const ike::Header& header, const std::vector<ike::Payload>& payloads) {
+  switch (header.exchange) {
+    case iana::ExchangeType::IKE_AUTH:
+      if (sa.role == IkeRole::responder && sa.state == IkeSaState::half_open) {
+        on_ike_auth_request(sa, header.message_id, payloads);
+        return;
+      }
+      break;
+    case iana::ExchangeType::INFORMATIONAL:
+      if (sa.state == IkeSaState::established || sa.state == IkeSaState::deleting) {
+        on_informational_request(sa, header.message_id, payloads);
+        return;
+      }
+      break;
+    case iana::ExchangeType::CREATE_CHILD_SA:
+      // Further CHILD_SAs and rekeying are not negotiated yet: refusing keeps the peer from retrying
+      // into silence and declaring us dead (§1.3).
+      if (sa.state == IkeSaState::established) {
+        send_response(sa, header.exchange, header.message_id,
+                      {ike::Payload{ike::NotifyPayload{iana::SecurityProtocolId::NONE, {},
+                                                       iana::NotifyMessageType::NO_ADDITIONAL_SAS, {}}}});
+        return;
+      }
+      break;
+    default:
+      break;
+  }
+  ++counters_.unexpected;
+}
+
+void Engine::handle_response(IkeSa& sa, const ike::Header& header, const std::vector<ike::Payload>& payloads) {
+  sa.requests.completed();
+  switch (header.exchange) {
+    case iana::ExchangeType::IKE_AUTH:
+      on_ike_auth_response(sa, payloads);
+      return;
+    case iana::ExchangeType::INFORMATIONAL:
+      on_informational_response(sa, payloads);
+      return;
+    default:
+      ++counters_.unexpected;
+      return;
+  }
+}
+
+IkeSa* Engine::find_sa(uint64_t our_spi) {
+  auto it = sas_.find(our_spi);
+  return it == sas_.end() ? nullptr : it->second.get();
+}
+
+std::vector<std::shared_ptr<const ConnectionConfig>> Engine::connections_for(
+    const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote) const {
+  std::vector<std::shared_ptr<const ConnectionConfig>> out;
+  for (const auto& c : connections_) {
+    if (c->local_address && *c->local_address != local.address) continue;
+    if (c->remote_address && *c->remote_address != remote.address) continue;
+    out.push_back(c);
+  }
+  return out;
+}
+
+IkeSa& Engine::add_sa(std::unique_ptr<IkeSa> sa) {
+  const uint64_t spi = sa->our_spi();
+  if (sa->role == IkeRole::responder) by_initiator_[{sa->remote.to_string(), sa->spi_i}] = spi;
+  return *(sas_[spi] = std::move(sa));
+}
+
+void Engine::remove_sa(IkeSa& sa) {
+  release_pending_child(sa);
+  for (auto& child : sa.children) {
+    uninstall_child(child);
+    emit(ChildSaDeleted{sa.unique_id, sa.connection ? sa.connection->name : std::string{}, child.name,
+                        child.spi_in, child.spi_out});
+  }
+  if (sa.role == IkeRole::responder) by_initiator_.erase({sa.remote.to_string(), sa.spi_i});
+  // Destroying the record wipes its keys: they live in secure_vector.
+  sas_.erase(sa.our_spi());
+}
+
+void Engine::fail_sa(IkeSa& sa, Failure failure) {
+  IkeSaFailed event{sa.unique_id, sa.connection ? sa.connection->name : std::string{}, sa.role,
+                    std::move(failure)};
+  remove_sa(sa);
+  emit(std::move(event));
+}
+
+uint64_t Engine::fresh_spi() {
+  for (;;) {
+    uint8_t raw[8];
+    ports_.rng.randomize(raw, sizeof raw);
+    const uint64_t spi = Botan::load_be<uint64_t>(raw, 0);
+    if (spi != 0 && sas_.find(spi) == sas_.end()) return spi;
+  }
+}
+
+ike::Header Engine::header_for(const IkeSa& sa, iana::ExchangeType exchange, bool response,
+                               uint32_t message_id) const {
+  ike::Header h;
+  h.initiator_spi = sa.spi_i;
+  h.responder_spi = sa.spi_r;
+  h.exchange = exchange;
+  h.initiator = sa.role == IkeRole::initiator;
+  h.response = response;
+  h.message_id = message_id;
+  return h;
+}
+
+bool Engine::send_request(IkeSa& sa, iana::ExchangeType exchange, const std::vector<ike::Payload>& inner) {
+  auto bytes = ike::protect_message(header_for(sa, exchange, false, sa.requests.next_id()), inner,
+                                    *sa.outbound_cipher(), ports_.rng);
+  if (!bytes) return false;
+  send_raw(sa, *bytes);
+  sa.requests.sent(exchange, std::move(*bytes), ports_.clock.now(), settings_);
+  return true;
+}
+
+void Engine::send_response(IkeSa& sa, iana::ExchangeType exchange, uint32_t message_id,
+                           const std::vector<ike::Payload>& inner) {
+  auto bytes = ike::protect_message(header_for(sa, exchange, true, message_id), inner, *sa.outbound_cipher(),
+                                    ports_.rng);
+  // Our own payloads always encode; should one not, the request stays unanswered like a lost one.
+  if (!bytes) return;
+  send_raw(sa, *bytes);
+  sa.responses.answered(message_id, std::move(*bytes));
+}
+
+void Engine::send_raw(const IkeSa& sa, const crypto::Bytes& bytes) {
+  ports_.datagrams.send(sa.local, sa.remote, bytes);
+}
+
+void Engine::emit(Event event) { ports_.events.on_event(event); }
+
+Expected<uint64_t, std::string> Engine::initiate(std::string_view connection, std::string_view child) {
+  auto conn = std::find_if(connections_.begin(), connections_.end(),
+                           [&](const auto& c) { return c->name == connection; });
+  if (conn == connections_.end()) return unexpected("no connection named '" + std::string(connection) + "'");
+  const ConnectionConfig& config = **conn;
+  auto child_config = std::find_if(config.children.begin(), config.children.end(),
+                                   [&](const ChildConfig& c) { return c.name == child; });
+  if (child_config == config.children.end()) {
+    return unexpected("connection '" + config.name + "' has no child '" + std::string(child) + "'");
+  }
+  if (!config.local_address || !config.remote_address) {
+    return unexpected("connection '" + config.name + "' needs local and remote addresses to initiate");
+  }
+  if (config.ike_proposals.empty() || config.ike_proposals.front().key_exchange.empty()) {
+    return unexpected("connection '" + config.name + "' has no IKE proposal with a key exchange method");
+  }
+
+  auto sa = std::make_unique<IkeSa>();
+  sa->unique_id = next_unique_id_++;
+  sa->role = IkeRole::initiator;
+  sa->state = IkeSaState::init_sent;
+  sa->connection = *conn;
+  sa->local = {*config.local_address, config.local_port};
+  sa->remote = {*config.remote_address, config.remote_port};
+  sa->spi_i = fresh_spi();
+  sa->nonce_i.resize(settings_.nonce_size);
+  ports_.rng.randomize(sa->nonce_i.data(), sa->nonce_i.size());
+  sa->pending_child = PendingChild{&*child_config, 0, 0, {}, {}};
+  IkeSa& added = add_sa(std::move(sa));
+  const uint64_t id = added.unique_id;
+  send_ike_sa_init_request(added, config.ike_proposals.front().key_exchange.front());
+  return id;
+}
+
+Expected<Ok, std::string> Engine::terminate(uint64_t ike_sa) {
+  auto it = std::find_if(sas_.begin(), sas_.end(), [&](const auto& e) { return e.second->unique_id == ike_sa; });
+  if (it == sas_.end()) return unexpected("no IKE SA with id " + std::to_string(ike_sa));
+  IkeSa& sa = *it->second;
+  if (sa.state == IkeSaState::deleting) return Ok{};
+  if (sa.state == IkeSaState::established && !sa.requests.outstanding()) {
+    sa.state = IkeSaState::deleting;
+    if (send_request(sa, iana::ExchangeType::INFORMATIONAL,
+                     {ike::Payload{ike::DeletePayload{iana::SecurityProtocolId::IKE, {}}}})) {
+      return Ok{};
+    }
+  }
+  // Not yet established, or busy with another exchange that window size 1 will not let us interleave
+  // with: the SA goes without a word to the peer, whose own timers clean up.
+  IkeSaDeleted event{sa.unique_id, sa.connection ? sa.connection->name : std::string{}, false};
+  remove_sa(sa);
+  emit(std::move(event));
+  return Ok{};
+}
+
+void Engine::on_timer(TimePoint now) {
+  std::vector<uint64_t> spis;
+  for (const auto& [spi, sa] : sas_) spis.push_back(spi);
+  for (uint64_t spi : spis) {
+    if (IkeSa* sa = find_sa(spi)) on_sa_timer(*sa, now);
+  }
+}
+
+void Engine::on_sa_timer(IkeSa& sa, TimePoint now) {
+  if (sa.half_open_deadline && now >= *sa.half_open_deadline) {
+    fail_sa(sa, {FailureReason::half_open_timeout, std::nullopt, "no IKE_AUTH after IKE_SA_INIT"});
+    return;
+  }
+  switch (sa.requests.on_timer(now, settings_)) {
+    case RequestWindow::TimerAction::none:
+      return;
+    case RequestWindow::TimerAction::retransmit:
+      ++counters_.retransmitted_requests;
+      send_raw(sa, sa.requests.request());
+      return;
+    case RequestWindow::TimerAction::give_up:
+      if (sa.state == IkeSaState::deleting) {
+        IkeSaDeleted event{sa.unique_id, sa.connection->name, false};
+        remove_sa(sa);
+        emit(std::move(event));
+        return;
+      }
+      fail_sa(sa, {FailureReason::peer_unreachable, std::nullopt,
+                   "no answer to " + std::string(iana::name(sa.requests.exchange())) + " after " +
+                       std::to_string(sa.requests.retransmissions()) + " retransmissions"});
+      return;
+  }
+}
+
+std::optional<TimePoint> Engine::next_deadline() const {
+  std::optional<TimePoint> next;
+  auto consider = [&](std::optional<TimePoint> t) {
+    if (t && (!next || *t < *next)) next = t;
+  };
+  for (const auto& [spi, sa] : sas_) {
+    consider(sa->requests.deadline());
+    consider(sa->half_open_deadline);
+  }
+  return next;
+}
+
+std::vector<IkeSaSummary> Engine::ike_sas() const {
+  std::vector<IkeSaSummary> out;
+  for (const auto& [spi, sa] : sas_) {
+    IkeSaSummary s{sa->unique_id, sa->connection ? sa->connection->name : std::string{}, sa->role, sa->state,
+                   sa->spi_i, sa->spi_r, {}};
+    for (const auto& c : sa->children) s.children.push_back(c.name);
+    out.push_back(std::move(s));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.unique_id < b.unique_id; });
+  return out;
+}
+
+}  // namespace ipsecd::ikev2

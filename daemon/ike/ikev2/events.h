@@ -1,0 +1,105 @@
+// Typed events the engine reports (SA up, down, failed, installed) for logs and ipsecctl.
+#pragma once
+
+#include "common/ip_address.h"
+#include "daemon/ike/iana/notify_message_type.h"
+#include "daemon/ike/ikev2/config.h"
+#include "daemon/ike/ikev2/ports.h"
+#include "daemon/ike/ikev2/proposal.h"
+#include "daemon/ike/ikev2/traffic_selectors.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace ipsecd::ikev2 {
+
+enum class IkeRole : uint8_t { initiator, responder };
+
+// Why an IKE SA or CHILD_SA did not come up or went away.
+enum class FailureReason : uint8_t {
+  no_proposal_chosen,      // no common proposal (ours or the peer's NO_PROPOSAL_CHOSEN)
+  invalid_ke_payload,      // the peer wants a group we do not offer
+  authentication_failed,   // AUTH did not verify, here or at the peer
+  identity_mismatch,       // no connection accepts the peer's identity, or IDr is not who we expected
+  ts_unacceptable,         // traffic selectors do not fit the policy, here or at the peer
+  kernel_refused,          // the kernel port refused an SPI, SA or policy
+  peer_unreachable,        // retransmissions ran out (§2.1, §2.4)
+  half_open_timeout,       // IKE_SA_INIT answered, IKE_AUTH never came
+  protocol_error,          // a malformed or unexpected message from the peer
+  peer_error,              // another error notify from the peer
+};
+
+std::string_view name(FailureReason reason);
+
+struct Failure {
+  FailureReason reason{};
+  // The peer's error notify when the failure was reported by the peer.
+  std::optional<iana::NotifyMessageType> peer_notify;
+  std::string detail;
+};
+
+struct IkeSaEstablished {
+  uint64_t ike_sa = 0;  // the engine's unique id for the IKE SA
+  std::string connection;
+  IkeRole role{};
+  ipsecd::Endpoint local;
+  ipsecd::Endpoint remote;
+  Identity local_id;
+  Identity remote_id;
+  NegotiatedTransforms transforms;
+};
+
+struct IkeSaFailed {
+  uint64_t ike_sa = 0;
+  std::string connection;  // empty when no connection was found
+  IkeRole role{};
+  Failure failure;
+};
+
+struct IkeSaDeleted {
+  uint64_t ike_sa = 0;
+  std::string connection;
+  bool by_peer = false;
+};
+
+struct ChildSaInstalled {
+  uint64_t ike_sa = 0;
+  std::string connection;
+  std::string child;
+  uint32_t reqid = 0;
+  uint32_t spi_in = 0;
+  uint32_t spi_out = 0;
+  IpsecMode mode{};
+  NegotiatedTransforms transforms;
+  std::vector<Selector> local_ts;
+  std::vector<Selector> remote_ts;
+};
+
+struct ChildSaFailed {
+  uint64_t ike_sa = 0;
+  std::string connection;
+  std::string child;
+  Failure failure;
+};
+
+struct ChildSaDeleted {
+  uint64_t ike_sa = 0;
+  std::string connection;
+  std::string child;
+  uint32_t spi_in = 0;
+  uint32_t spi_out = 0;
+};
+
+using Event =
+    std::variant<IkeSaEstablished, IkeSaFailed, IkeSaDeleted, ChildSaInstalled, ChildSaFailed, ChildSaDeleted>;
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void on_event(const Event& event) = 0;
+};
+
+}  // namespace ipsecd::ikev2

@@ -1,0 +1,168 @@
+// IKE_AUTH (RFC 7296 §1.2, §2.15): identities, PSK authentication both ways, connection choice by the
+// peer's identity, INITIAL_CONTACT (§2.4), and the first CHILD_SA riding along.
+#include "daemon/ike/ikev2/engine.h"
+
+#include "crypto/psk_auth.h"
+#include "crypto/signed_octets.h"
+#include "daemon/ike/ikev2/payload_helpers.h"
+#include "daemon/ike/sk_protection.h"
+
+#include <algorithm>
+
+namespace ipsecd::ikev2 {
+namespace {
+
+// <InitiatorSignedOctets> or <ResponderSignedOctets>: the signer's IKE_SA_INIT message, the other side's
+// nonce, and prf(SK_p of the signer, ID body).
+crypto::Bytes octets_signed_by(const IkeSa& sa, IkeRole signer, const Identity& id) {
+  const bool initiator = signer == IkeRole::initiator;
+  return crypto::signed_octets(initiator ? sa.init_request : sa.init_response,
+                               initiator ? sa.nonce_r : sa.nonce_i, *sa.prf, initiator ? sa.sk_pi : sa.sk_pr,
+                               id_payload_body(id));
+}
+
+IkeRole other(IkeRole role) { return role == IkeRole::initiator ? IkeRole::responder : IkeRole::initiator; }
+
+}  // namespace
+
+void Engine::send_ike_auth_request(IkeSa& sa) {
+  const ConnectionConfig& conn = *sa.connection;
+  std::vector<ike::Payload> inner;
+  inner.push_back(ike::Payload{ike::IdiPayload{conn.local_id.type, conn.local_id.data}});
+  if (conn.send_initial_contact) inner.push_back(notify_payload(iana::NotifyMessageType::INITIAL_CONTACT));
+  if (conn.remote_id) inner.push_back(ike::Payload{ike::IdrPayload{conn.remote_id->type, conn.remote_id->data}});
+  const auto auth = crypto::psk_auth(*sa.prf, conn.local_auth.psk, octets_signed_by(sa, sa.role, conn.local_id));
+  inner.push_back(ike::Payload{ike::AuthPayload{iana::AuthenticationMethod::SHARED_KEY_MIC,
+                                                crypto::Bytes(auth.begin(), auth.end())}});
+  if (sa.pending_child) {
+    auto child = propose_first_child(sa, *sa.pending_child->config);
+    if (child) {
+      inner.insert(inner.end(), child->begin(), child->end());
+    } else {
+      // RFC 6023 lets IKE_AUTH go without a CHILD_SA; the IKE SA is still worth having.
+      emit(ChildSaFailed{sa.unique_id, conn.name, sa.pending_child->config->name, child.error()});
+      sa.pending_child.reset();
+    }
+  }
+  if (!send_request(sa, iana::ExchangeType::IKE_AUTH, inner)) {
+    fail_sa(sa, {FailureReason::protocol_error, std::nullopt, "IKE_AUTH request could not be encoded"});
+  }
+}
+
+void Engine::on_ike_auth_request(IkeSa& sa, uint32_t message_id, const std::vector<ike::Payload>& payloads) {
+  const auto* idi = ike::find_first<ike::IdiPayload>(payloads);
+  const auto* idr = ike::find_first<ike::IdrPayload>(payloads);
+  const auto* auth = ike::find_first<ike::AuthPayload>(payloads);
+  if (idi == nullptr || auth == nullptr) {
+    send_response(sa, iana::ExchangeType::IKE_AUTH, message_id,
+                  {notify_payload(iana::NotifyMessageType::INVALID_SYNTAX)});
+    fail_sa(sa, {FailureReason::protocol_error, std::nullopt, "IKE_AUTH request lacks IDi or AUTH"});
+    return;
+  }
+  const Identity peer{idi->type, idi->data};
+
+  // The connection is settled now that the peer has named itself (and maybe us): its addresses, peer
+  // identity, our identity and IKE proposals must all fit this SA.
+  const ike::Proposal negotiated = to_accepted_proposal(sa.transforms, 1, {});
+  std::shared_ptr<const ConnectionConfig> connection;
+  for (const auto& c : connections_for(sa.local, sa.remote)) {
+    if (c->remote_id && *c->remote_id != peer) continue;
+    if (idr != nullptr && (c->local_id.type != idr->type || c->local_id.data != idr->data)) continue;
+    if (!select_proposal(c->ike_proposals, {negotiated})) continue;
+    connection = c;
+    break;
+  }
+  if (!connection) {
+    send_response(sa, iana::ExchangeType::IKE_AUTH, message_id,
+                  {notify_payload(iana::NotifyMessageType::AUTHENTICATION_FAILED)});
+    fail_sa(sa, {FailureReason::identity_mismatch, std::nullopt,
+                 "no connection accepts peer identity " + to_string(peer)});
+    return;
+  }
+  sa.connection = connection;
+  if (auth->method != iana::AuthenticationMethod::SHARED_KEY_MIC ||
+      connection->remote_auth.method != AuthMethod::psk ||
+      !crypto::verify_psk_auth(*sa.prf, connection->remote_auth.psk,
+                               octets_signed_by(sa, IkeRole::initiator, peer), auth->data)) {
+    send_response(sa, iana::ExchangeType::IKE_AUTH, message_id,
+                  {notify_payload(iana::NotifyMessageType::AUTHENTICATION_FAILED)});
+    fail_sa(sa, {FailureReason::authentication_failed, std::nullopt,
+                 "AUTH of " + to_string(peer) + " does not verify"});
+    return;
+  }
+
+  sa.peer_id = peer;
+  sa.state = IkeSaState::established;
+  sa.half_open_deadline.reset();
+  const uint64_t unique_id = sa.unique_id;
+
+  // §2.4: INITIAL_CONTACT says the peer has no other IKE SA with us; any we still hold are stale.
+  if (has_notify(payloads, iana::NotifyMessageType::INITIAL_CONTACT)) {
+    std::vector<IkeSa*> stale;
+    for (auto& [spi, other_sa] : sas_) {
+      if (other_sa->unique_id != unique_id && other_sa->state == IkeSaState::established &&
+          other_sa->connection == connection && other_sa->peer_id == peer) {
+        stale.push_back(other_sa.get());
+      }
+    }
+    for (IkeSa* s : stale) {
+      IkeSaDeleted event{s->unique_id, connection->name, true};
+      remove_sa(*s);
+      emit(std::move(event));
+    }
+  }
+
+  std::vector<ike::Payload> inner;
+  inner.push_back(ike::Payload{ike::IdrPayload{connection->local_id.type, connection->local_id.data}});
+  const auto our_auth =
+      crypto::psk_auth(*sa.prf, connection->local_auth.psk, octets_signed_by(sa, IkeRole::responder, connection->local_id));
+  inner.push_back(ike::Payload{ike::AuthPayload{iana::AuthenticationMethod::SHARED_KEY_MIC,
+                                                crypto::Bytes(our_auth.begin(), our_auth.end())}});
+  emit(IkeSaEstablished{sa.unique_id, connection->name, sa.role, sa.local, sa.remote, connection->local_id, peer,
+                        sa.transforms});
+  if (ike::find_first<ike::SaPayload>(payloads) != nullptr) {
+    auto child = answer_first_child(sa, payloads);
+    inner.insert(inner.end(), child.begin(), child.end());
+  }
+  send_response(sa, iana::ExchangeType::IKE_AUTH, message_id, inner);
+}
+
+void Engine::on_ike_auth_response(IkeSa& sa, const std::vector<ike::Payload>& payloads) {
+  const auto* idr = ike::find_first<ike::IdrPayload>(payloads);
+  const auto* auth = ike::find_first<ike::AuthPayload>(payloads);
+  if (auth == nullptr || idr == nullptr) {
+    // Without AUTH an error notify is about the IKE SA itself (AUTHENTICATION_FAILED and the like).
+    const auto* error = first_error_notify(payloads);
+    fail_sa(sa, error != nullptr ? failure_from_notify(error->type)
+                                 : Failure{FailureReason::protocol_error, std::nullopt,
+                                           "IKE_AUTH response lacks IDr or AUTH"});
+    return;
+  }
+  const ConnectionConfig& conn = *sa.connection;
+  const Identity peer{idr->type, idr->data};
+  std::optional<Failure> refusal;
+  if (conn.remote_id && *conn.remote_id != peer) {
+    refusal = Failure{FailureReason::identity_mismatch, std::nullopt,
+                      "responder is " + to_string(peer) + ", expected " + to_string(*conn.remote_id)};
+  } else if (auth->method != iana::AuthenticationMethod::SHARED_KEY_MIC || conn.remote_auth.method != AuthMethod::psk ||
+             !crypto::verify_psk_auth(*sa.prf, conn.remote_auth.psk, octets_signed_by(sa, other(sa.role), peer),
+                                      auth->data)) {
+    refusal = Failure{FailureReason::authentication_failed, std::nullopt,
+                      "AUTH of " + to_string(peer) + " does not verify"};
+  }
+  if (refusal) {
+    // §2.21.2: tell the responder, which already considers the SA up; no answer is awaited.
+    auto bytes = ike::protect_message(header_for(sa, iana::ExchangeType::INFORMATIONAL, false, sa.requests.next_id()),
+                                      {notify_payload(iana::NotifyMessageType::AUTHENTICATION_FAILED)},
+                                      *sa.outbound_cipher(), ports_.rng);
+    if (bytes) send_raw(sa, *bytes);
+    fail_sa(sa, std::move(*refusal));
+    return;
+  }
+  sa.peer_id = peer;
+  sa.state = IkeSaState::established;
+  emit(IkeSaEstablished{sa.unique_id, conn.name, sa.role, sa.local, sa.remote, conn.local_id, peer, sa.transforms});
+  complete_first_child(sa, payloads);
+}
+
+}  // namespace ipsecd::ikev2

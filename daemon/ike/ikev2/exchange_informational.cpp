@@ -1,0 +1,60 @@
+// INFORMATIONAL (RFC 7296 §1.4, §1.5): Delete of the IKE SA or of CHILD_SAs, AUTHENTICATION_FAILED after
+// IKE_AUTH (§2.21.2), and the empty answer liveness checks expect.
+#include "daemon/ike/ikev2/engine.h"
+
+#include "daemon/ike/ikev2/payload_helpers.h"
+
+#include <algorithm>
+
+namespace ipsecd::ikev2 {
+
+void Engine::on_informational_request(IkeSa& sa, uint32_t message_id, const std::vector<ike::Payload>& payloads) {
+  const std::string conn_name = sa.connection->name;
+  bool delete_ike = false;
+  std::vector<uint32_t> deleted_in;
+  for (const auto& p : payloads) {
+    const auto* d = std::get_if<ike::DeletePayload>(&p.body);
+    if (d == nullptr) continue;
+    if (d->protocol == iana::SecurityProtocolId::IKE) {
+      delete_ike = true;
+      continue;
+    }
+    if (d->protocol != iana::SecurityProtocolId::ESP) continue;
+    // §1.4.1: the peer names the SPIs it receives on, i.e. our outbound ones; we answer with our inbound.
+    for (uint32_t spi : d->spis) {
+      auto child = std::find_if(sa.children.begin(), sa.children.end(),
+                                [&](const ChildSa& c) { return c.spi_out == spi; });
+      if (child == sa.children.end()) continue;
+      deleted_in.push_back(child->spi_in);
+      uninstall_child(*child);
+      emit(ChildSaDeleted{sa.unique_id, conn_name, child->name, child->spi_in, child->spi_out});
+      sa.children.erase(child);
+    }
+  }
+
+  if (delete_ike) {
+    // §1.4.1: the answer is empty, and both sides forget the IKE SA and everything under it.
+    send_response(sa, iana::ExchangeType::INFORMATIONAL, message_id, {});
+    IkeSaDeleted event{sa.unique_id, conn_name, true};
+    remove_sa(sa);
+    emit(std::move(event));
+    return;
+  }
+  std::vector<ike::Payload> answer;
+  if (!deleted_in.empty()) {
+    answer.push_back(ike::Payload{ike::DeletePayload{iana::SecurityProtocolId::ESP, deleted_in}});
+  }
+  send_response(sa, iana::ExchangeType::INFORMATIONAL, message_id, answer);
+  if (has_notify(payloads, iana::NotifyMessageType::AUTHENTICATION_FAILED)) {
+    fail_sa(sa, failure_from_notify(iana::NotifyMessageType::AUTHENTICATION_FAILED));
+  }
+}
+
+void Engine::on_informational_response(IkeSa& sa, const std::vector<ike::Payload>&) {
+  if (sa.state != IkeSaState::deleting) return;
+  IkeSaDeleted event{sa.unique_id, sa.connection->name, false};
+  remove_sa(sa);
+  emit(std::move(event));
+}
+
+}  // namespace ipsecd::ikev2

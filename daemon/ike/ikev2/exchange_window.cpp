@@ -1,0 +1,59 @@
+// Message ID bookkeeping, retransmission schedule and response cache of RFC 7296 §2.1 and §2.3.
+#include "daemon/ike/ikev2/exchange_window.h"
+
+#include <cmath>
+
+namespace ipsecd::ikev2 {
+
+Duration retransmit_interval(const EngineSettings& settings, unsigned attempt) {
+  const double ms = static_cast<double>(settings.retransmit_timeout.count()) *
+                    std::pow(settings.retransmit_base, static_cast<double>(attempt));
+  return Duration(static_cast<Duration::rep>(std::llround(ms)));
+}
+
+void RequestWindow::sent(iana::ExchangeType exchange, crypto::Bytes bytes, TimePoint now,
+                         const EngineSettings& settings) {
+  outstanding_ = true;
+  exchange_ = exchange;
+  bytes_ = std::move(bytes);
+  retransmissions_ = 0;
+  deadline_ = now + retransmit_interval(settings, 0);
+}
+
+void RequestWindow::completed() {
+  outstanding_ = false;
+  bytes_.clear();
+  ++next_id_;
+}
+
+void RequestWindow::withdraw() {
+  outstanding_ = false;
+  bytes_.clear();
+}
+
+std::optional<TimePoint> RequestWindow::deadline() const {
+  if (!outstanding_) return std::nullopt;
+  return deadline_;
+}
+
+RequestWindow::TimerAction RequestWindow::on_timer(TimePoint now, const EngineSettings& settings) {
+  if (!outstanding_ || now < deadline_) return TimerAction::none;
+  if (retransmissions_ >= settings.retransmit_tries) return TimerAction::give_up;
+  ++retransmissions_;
+  deadline_ = now + retransmit_interval(settings, retransmissions_);
+  return TimerAction::retransmit;
+}
+
+ResponseWindow::Verdict ResponseWindow::classify(uint32_t message_id) const {
+  if (message_id == expected_id_) return Verdict::new_request;
+  if (have_cached_ && message_id + 1 == expected_id_) return Verdict::retransmission;
+  return Verdict::out_of_window;
+}
+
+void ResponseWindow::answered(uint32_t message_id, crypto::Bytes response) {
+  expected_id_ = message_id + 1;
+  have_cached_ = true;
+  cached_ = std::move(response);
+}
+
+}  // namespace ipsecd::ikev2

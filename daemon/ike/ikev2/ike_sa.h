@@ -1,0 +1,106 @@
+// The per-IKE-SA record: SPIs, role, state, negotiated transforms, keys, nonces, windows and children.
+#pragma once
+
+#include "common/ip_address.h"
+#include "crypto/bytes.h"
+#include "crypto/key_exchange.h"
+#include "crypto/prf.h"
+#include "crypto/sk_cipher.h"
+#include "daemon/ike/ikev2/config.h"
+#include "daemon/ike/ikev2/events.h"
+#include "daemon/ike/ikev2/exchange_window.h"
+#include "daemon/ike/ikev2/ports.h"
+#include "daemon/ike/ikev2/proposal.h"
+#include "daemon/ike/ikev2/traffic_selectors.h"
+#include "daemon/ike/skf_fragmentation.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ipsecd::ikev2 {
+
+enum class IkeSaState : uint8_t {
+  init_sent,    // initiator: IKE_SA_INIT request out
+  auth_sent,    // initiator: IKE_AUTH request out
+  half_open,    // responder: IKE_SA_INIT answered, waiting for IKE_AUTH
+  established,  // authenticated both ways
+  deleting,     // our Delete for the IKE SA is out
+};
+
+std::string_view name(IkeSaState state);
+
+// One installed CHILD_SA: what it negotiated and exactly which kernel entries it owns.
+struct ChildSa {
+  std::string name;
+  uint32_t reqid = 0;
+  uint32_t spi_in = 0;
+  uint32_t spi_out = 0;
+  IpsecMode mode = IpsecMode::tunnel;
+  NegotiatedTransforms transforms;
+  std::vector<Selector> local_ts;
+  std::vector<Selector> remote_ts;
+  std::vector<KernelSaId> kernel_sas;
+  std::vector<KernelPolicyId> kernel_policies;
+};
+
+// The initiator's first CHILD_SA between sending IKE_AUTH and reading the answer.
+struct PendingChild {
+  const ChildConfig* config = nullptr;  // points into IkeSa::connection
+  uint32_t reqid = 0;
+  uint32_t spi_in = 0;  // allocated, not yet filled: released if the CHILD_SA fails
+  std::vector<Selector> tsi;
+  std::vector<Selector> tsr;
+};
+
+struct IkeSa {
+  uint64_t unique_id = 0;
+  IkeRole role = IkeRole::initiator;
+  IkeSaState state = IkeSaState::init_sent;
+  // The configuration snapshot this SA lives by; a responder settles on one at IKE_AUTH.
+  std::shared_ptr<const ConnectionConfig> connection;
+  ipsecd::Endpoint local;
+  ipsecd::Endpoint remote;
+  uint64_t spi_i = 0;
+  uint64_t spi_r = 0;
+
+  NegotiatedTransforms transforms;
+  std::unique_ptr<crypto::Prf> prf;
+  crypto::SecureBytes sk_d;
+  crypto::SecureBytes sk_pi;
+  crypto::SecureBytes sk_pr;
+  std::unique_ptr<crypto::SkCipher> cipher_i;  // SK_ei/SK_ai: protects what the initiator sends
+  std::unique_ptr<crypto::SkCipher> cipher_r;  // SK_er/SK_ar: protects what the responder sends
+
+  crypto::Bytes nonce_i;
+  crypto::Bytes nonce_r;
+  // The IKE_SA_INIT messages as they went over the wire: AUTH signs them (§2.15).
+  crypto::Bytes init_request;
+  crypto::Bytes init_response;
+  // The initiator's key pair until the responder's KE arrives.
+  std::unique_ptr<crypto::KeyExchange> key_exchange;
+  crypto::Bytes cookie;  // echoed in IKE_SA_INIT after the responder asked for it (§2.6)
+
+  RequestWindow requests;
+  ResponseWindow responses;
+  // Fragment sets being reassembled, by Message ID (RFC 7383 §2.6).
+  std::map<uint32_t, ike::FragmentReassembly> fragments;
+  std::optional<TimePoint> half_open_deadline;
+
+  Identity peer_id;
+  std::optional<PendingChild> pending_child;
+  std::vector<ChildSa> children;
+
+  uint64_t our_spi() const { return role == IkeRole::initiator ? spi_i : spi_r; }
+  const crypto::SkCipher* outbound_cipher() const {
+    return role == IkeRole::initiator ? cipher_i.get() : cipher_r.get();
+  }
+  const crypto::SkCipher* inbound_cipher() const {
+    return role == IkeRole::initiator ? cipher_r.get() : cipher_i.get();
+  }
+};
+
+}  // namespace ipsecd::ikev2

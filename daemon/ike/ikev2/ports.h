@@ -1,0 +1,123 @@
+// The IKEv2 engine's doors to the outside: clock, datagram output, kernel SAs and policies, events.
+#pragma once
+
+#include "common/expected.h"
+#include "common/ip_address.h"
+#include "crypto/bytes.h"
+#include "crypto/iana/encryption_algorithm.h"
+#include "crypto/iana/integrity_algorithm.h"
+#include "daemon/ike/iana/security_protocol_id.h"
+#include "daemon/ike/ikev2/traffic_selectors.h"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace ipsecd::ikev2 {
+
+// Monotonic time as the engine sees it; tests drive it by hand, the daemon reads steady_clock.
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+using Duration = std::chrono::milliseconds;
+
+class TimeSource {
+ public:
+  virtual ~TimeSource() = default;
+  virtual TimePoint now() const = 0;
+};
+
+// Where IKE datagrams leave. `bytes` is the IKE message from its header on: whoever owns the socket adds
+// the RFC 3948 non-ESP marker on port 4500, and strips it before handle_datagram.
+class DatagramSink {
+ public:
+  virtual ~DatagramSink() = default;
+  virtual void send(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote, crypto::ByteView bytes) = 0;
+};
+
+// A kernel refusal as a value: errno and a sentence a person can act on.
+struct KernelError {
+  int error_number = 0;
+  std::string message;
+};
+
+enum class IpsecMode : uint8_t { transport, tunnel };
+enum class PolicyDirection : uint8_t { in, out, fwd };
+
+struct SpiRequest {
+  IpAddress src;  // the peer: it sends to this SPI
+  IpAddress dst;  // us
+  iana::SecurityProtocolId protocol = iana::SecurityProtocolId::ESP;
+  uint32_t reqid = 0;
+};
+
+// Where an SA is found: destination, SPI and protocol (RFC 4301 §4.1), plus the source for the log.
+struct KernelSaId {
+  IpAddress src;
+  IpAddress dst;
+  uint32_t spi = 0;
+  iana::SecurityProtocolId protocol = iana::SecurityProtocolId::ESP;
+  bool operator==(const KernelSaId&) const = default;
+};
+
+// Time and byte limits of one SA; 0 means no limit. Soft limits start a rekey, hard ones end the SA.
+struct SaLifetime {
+  uint64_t soft_seconds = 0;
+  uint64_t hard_seconds = 0;
+  uint64_t soft_bytes = 0;
+  uint64_t hard_bytes = 0;
+  bool operator==(const SaLifetime&) const = default;
+};
+
+// One SA in one direction, with algorithms named by their IANA transform IDs (the adapter maps them to
+// the kernel's names). An inbound SA's SPI came from allocate_spi, so the adapter fills the larval SA the
+// kernel already holds for it rather than adding a second one.
+struct KernelSa {
+  KernelSaId id;
+  bool inbound = false;
+  IpsecMode mode = IpsecMode::tunnel;
+  uint32_t reqid = 0;
+  iana::EncryptionAlgorithm encryption{};
+  uint16_t encryption_key_bits = 0;  // 0 for fixed-size ciphers
+  iana::IntegrityAlgorithm integrity = iana::IntegrityAlgorithm::NONE;
+  crypto::SecureBytes encryption_key;  // with the salt of AEAD ciphers (crypto/esp_key_lengths.h)
+  crypto::SecureBytes integrity_key;
+  bool esn = false;
+  SaLifetime lifetime;
+  bool operator==(const KernelSa&) const = default;
+};
+
+// One policy entry. Selectors are ranges as IKE negotiates them (§3.13.1); the adapter expresses each as
+// the kernel's prefix and port form. In tunnel mode the template names the outer addresses.
+struct KernelPolicy {
+  Selector src;
+  Selector dst;
+  PolicyDirection direction = PolicyDirection::out;
+  IpsecMode mode = IpsecMode::tunnel;
+  IpAddress tunnel_src;
+  IpAddress tunnel_dst;
+  iana::SecurityProtocolId protocol = iana::SecurityProtocolId::ESP;
+  uint32_t reqid = 0;
+  bool operator==(const KernelPolicy&) const = default;
+};
+
+struct KernelPolicyId {
+  Selector src;
+  Selector dst;
+  PolicyDirection direction = PolicyDirection::out;
+  bool operator==(const KernelPolicyId&) const = default;
+};
+
+// Granular on purpose: one call per kernel entry, so a CHILD_SA rekey can replace SAs while the policies,
+// matched by reqid, stay in place.
+class KernelPort {
+ public:
+  virtual ~KernelPort() = default;
+  virtual Expected<uint32_t, KernelError> allocate_spi(const SpiRequest& request) = 0;
+  virtual Expected<Ok, KernelError> add_sa(const KernelSa& sa) = 0;
+  // Also releases an SPI from allocate_spi that never got its SA.
+  virtual Expected<Ok, KernelError> delete_sa(const KernelSaId& id) = 0;
+  virtual Expected<Ok, KernelError> add_policy(const KernelPolicy& policy) = 0;
+  virtual Expected<Ok, KernelError> delete_policy(const KernelPolicyId& policy) = 0;
+};
+
+}  // namespace ipsecd::ikev2

@@ -1,0 +1,270 @@
+// Test support for the IKEv2 engine: two engines over in-memory transports, a manual clock, seeded RNGs
+// and a kernel port that records the resulting SAs and policies.
+#pragma once
+
+#include "daemon/ike/ikev2/config.h"
+#include "daemon/ike/ikev2/engine.h"
+#include "daemon/ike/ikev2/events.h"
+#include "daemon/ike/ikev2/ports.h"
+#include "daemon/ike/ikev2/proposal.h"
+#include "daemon/ike/ikev2/traffic_selectors.h"
+
+#include <botan/chacha_rng.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace ipsecd::test {
+
+using namespace ipsecd::ikev2;
+
+class ManualClock : public TimeSource {
+ public:
+  TimePoint now() const override { return now_; }
+  void set(TimePoint t) { now_ = t; }
+  // Milliseconds since the clock's start, for asserting schedules.
+  long long elapsed_ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(now_ - TimePoint{}).count();
+  }
+
+ private:
+  TimePoint now_{};
+};
+
+struct Datagram {
+  ipsecd::Endpoint local;
+  ipsecd::Endpoint remote;
+  crypto::Bytes bytes;
+  long long sent_at_ms = 0;
+};
+
+class QueueSink : public DatagramSink {
+ public:
+  explicit QueueSink(const ManualClock& clock) : clock_(clock) {}
+  void send(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote, crypto::ByteView bytes) override {
+    Datagram d{local, remote, crypto::Bytes(bytes.begin(), bytes.end()), clock_.elapsed_ms()};
+    queue.push_back(d);
+    log.push_back(std::move(d));
+  }
+  std::vector<Datagram> queue;  // not yet delivered
+  std::vector<Datagram> log;    // everything ever sent
+
+ private:
+  const ManualClock& clock_;
+};
+
+class RecordingEvents : public EventSink {
+ public:
+  void on_event(const Event& event) override { events.push_back(event); }
+  template <typename T>
+  std::vector<T> of() const {
+    std::vector<T> out;
+    for (const auto& e : events) {
+      if (const auto* t = std::get_if<T>(&e)) out.push_back(*t);
+    }
+    return out;
+  }
+  std::vector<Event> events;
+};
+
+// Keeps the kernel state the engine asked for: larval SPIs, SAs by (destination, SPI), and policies.
+// Duplicates and unknown entries are refused as the kernel would (EEXIST, ENOENT); `refuse_add_sa` makes
+// every add_sa fail like a kernel without ESP.
+class RecordingKernelPort : public KernelPort {
+ public:
+  explicit RecordingKernelPort(uint32_t first_spi) : next_spi_(first_spi) {}
+
+  Expected<uint32_t, KernelError> allocate_spi(const SpiRequest&) override {
+    const uint32_t spi = next_spi_++;
+    larval.push_back(spi);
+    return spi;
+  }
+  Expected<Ok, KernelError> add_sa(const KernelSa& sa) override {
+    if (refuse_add_sa) return unexpected(KernelError{EPROTONOSUPPORT, "add SA: the kernel has no ESP support"});
+    const auto key = key_of(sa.id);
+    if (sas.count(key) != 0) return unexpected(KernelError{EEXIST, "add SA: exists"});
+    if (sa.inbound) {
+      auto it = std::find(larval.begin(), larval.end(), sa.id.spi);
+      if (it == larval.end()) return unexpected(KernelError{ENOENT, "inbound SA without an allocated SPI"});
+      larval.erase(it);
+    }
+    sas.emplace(key, sa);
+    return Ok{};
+  }
+  Expected<Ok, KernelError> delete_sa(const KernelSaId& id) override {
+    if (sas.erase(key_of(id)) != 0) return Ok{};
+    auto it = std::find(larval.begin(), larval.end(), id.spi);
+    if (it != larval.end()) {
+      larval.erase(it);
+      return Ok{};
+    }
+    return unexpected(KernelError{ESRCH, "delete SA: no such SA"});
+  }
+  Expected<Ok, KernelError> add_policy(const KernelPolicy& policy) override {
+    for (const auto& p : policies) {
+      if (p.src == policy.src && p.dst == policy.dst && p.direction == policy.direction) {
+        return unexpected(KernelError{EEXIST, "add policy: exists"});
+      }
+    }
+    policies.push_back(policy);
+    return Ok{};
+  }
+  Expected<Ok, KernelError> delete_policy(const KernelPolicyId& id) override {
+    auto it = std::find_if(policies.begin(), policies.end(), [&](const KernelPolicy& p) {
+      return p.src == id.src && p.dst == id.dst && p.direction == id.direction;
+    });
+    if (it == policies.end()) return unexpected(KernelError{ENOENT, "delete policy: no such policy"});
+    policies.erase(it);
+    return Ok{};
+  }
+
+  bool empty() const { return larval.empty() && sas.empty() && policies.empty(); }
+  const KernelSa* find_sa(uint32_t spi) const {
+    for (const auto& [key, sa] : sas) {
+      if (sa.id.spi == spi) return &sa;
+    }
+    return nullptr;
+  }
+  size_t count_policies(PolicyDirection direction) const {
+    return static_cast<size_t>(std::count_if(policies.begin(), policies.end(),
+                                             [&](const KernelPolicy& p) { return p.direction == direction; }));
+  }
+
+  std::vector<uint32_t> larval;
+  std::map<std::pair<std::string, uint32_t>, KernelSa> sas;
+  std::vector<KernelPolicy> policies;
+  bool refuse_add_sa = false;
+
+ private:
+  static std::pair<std::string, uint32_t> key_of(const KernelSaId& id) { return {id.dst.to_string(), id.spi}; }
+  uint32_t next_spi_;
+};
+
+inline IpAddress ip(const char* text) { return IpAddress::parse(text).value(); }
+
+inline ProposalConfig proposal(const char* text, iana::SecurityProtocolId protocol) {
+  auto p = parse_proposal(text, protocol);
+  if (!p) throw std::runtime_error("bad test proposal " + std::string(text) + ": " + p.error());
+  return *p;
+}
+
+inline std::vector<SelectorConfig> selectors(const char* text) {
+  auto s = parse_selectors(text);
+  if (!s) throw std::runtime_error("bad test selectors " + std::string(text) + ": " + s.error());
+  return *s;
+}
+
+inline Identity identity(const char* text) { return parse_identity(text).value(); }
+
+inline crypto::SecureBytes secret(const char* text) {
+  return crypto::SecureBytes(text, text + std::char_traits<char>::length(text));
+}
+
+// A PSK connection between `local` and `remote` with one tunnel-mode child "net".
+inline ConnectionConfig psk_connection(const char* local, const char* remote, const char* local_id,
+                                       const char* remote_id, const char* ike = "aes128gcm16-prfsha256-x25519",
+                                       const char* esp = "aes128gcm16", const char* local_ts = "10.1.0.0/16",
+                                       const char* remote_ts = "10.2.0.0/16") {
+  ConnectionConfig c;
+  c.name = "conn";
+  c.local_address = ip(local);
+  c.remote_address = ip(remote);
+  c.ike_proposals = {proposal(ike, iana::SecurityProtocolId::IKE)};
+  c.local_id = identity(local_id);
+  c.remote_id = identity(remote_id);
+  c.local_auth.psk = secret("correct horse battery staple");
+  c.remote_auth.psk = secret("correct horse battery staple");
+  ChildConfig child;
+  child.name = "net";
+  child.local_ts = selectors(local_ts);
+  child.remote_ts = selectors(remote_ts);
+  child.esp_proposals = {proposal(esp, iana::SecurityProtocolId::ESP)};
+  child.lifetime = {3240, 3600, 0, 0};
+  c.children.push_back(std::move(child));
+  return c;
+}
+
+struct Side {
+  Side(const ManualClock& clock, uint8_t seed, uint32_t first_spi, const char* address)
+      : rng(crypto::SecureBytes(32, seed)), sink(clock), kernel(first_spi), endpoint{ip(address), 500} {}
+
+  Botan::ChaCha_RNG rng;
+  QueueSink sink;
+  RecordingKernelPort kernel;
+  RecordingEvents events;
+  ipsecd::Endpoint endpoint;
+  std::unique_ptr<Engine> engine;
+
+  void start(const ManualClock& clock, EngineSettings settings, std::vector<ConnectionConfig> connections) {
+    engine = std::make_unique<Engine>(settings, std::move(connections),
+                                      EnginePorts{clock, rng, sink, kernel, events});
+  }
+};
+
+// Initiator `a` at 192.0.2.1 and responder `b` at 192.0.2.2, one clock. `filter` sees every datagram
+// before delivery and says how often to deliver it (0 drops it, 2 duplicates it).
+struct EnginePair {
+  ManualClock clock;
+  Side a{clock, 0xa1, 0xa0000001, "192.0.2.1"};
+  Side b{clock, 0xb2, 0xb0000001, "192.0.2.2"};
+  std::function<int(const Datagram&, bool from_a)> filter;
+
+  EnginePair(ConnectionConfig config_a, ConnectionConfig config_b, EngineSettings settings = {}) {
+    a.start(clock, settings, {std::move(config_a)});
+    b.start(clock, settings, {std::move(config_b)});
+  }
+
+  // Delivers queued datagrams, in order, until both queues are empty.
+  void pump() {
+    for (int rounds = 0; rounds < 1000; ++rounds) {
+      Side* from = !a.sink.queue.empty() ? &a : !b.sink.queue.empty() ? &b : nullptr;
+      if (from == nullptr) return;
+      Datagram d = from->sink.queue.front();
+      from->sink.queue.erase(from->sink.queue.begin());
+      Side& to = from == &a ? b : a;
+      const int copies = filter ? filter(d, from == &a) : 1;
+      for (int i = 0; i < copies; ++i) to.engine->handle_datagram(d.remote, d.local, d.bytes);
+    }
+    throw std::runtime_error("engines did not settle");
+  }
+
+  // Moves the clock to `t`, runs both engines' timers and delivers what they sent.
+  void run_until(TimePoint t) {
+    clock.set(t);
+    a.engine->on_timer(t);
+    b.engine->on_timer(t);
+    pump();
+  }
+
+  // Follows next_deadline() until nothing is due before `limit`.
+  void run_timers_until(TimePoint limit) {
+    for (;;) {
+      std::optional<TimePoint> next;
+      for (Side* s : {&a, &b}) {
+        auto d = s->engine->next_deadline();
+        if (d && (!next || *d < *next)) next = d;
+      }
+      if (!next || *next > limit) break;
+      run_until(*next);
+    }
+    clock.set(limit);
+  }
+
+  uint64_t initiate() {
+    auto id = a.engine->initiate("conn", "net");
+    if (!id) throw std::runtime_error(id.error());
+    pump();
+    return *id;
+  }
+};
+
+}  // namespace ipsecd::test

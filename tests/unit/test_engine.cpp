@@ -1,0 +1,471 @@
+// IKEv2 engine: two engines negotiate PSK IKE SAs and first CHILD_SAs in one process; failures, lost and
+// repeated packets, give-up timing, delete, and garbage input.
+#include "engine_harness.h"
+
+#include "daemon/ike/message_codec.h"
+
+#include <catch2/catch.hpp>
+
+using namespace ipsecd;
+using namespace ipsecd::test;
+using ipsecd::ikev2::PolicyDirection;
+
+namespace {
+
+ConnectionConfig initiator_config() {
+  return psk_connection("192.0.2.1", "192.0.2.2", "initiator@example.org", "@responder.example.org");
+}
+ConnectionConfig responder_config() {
+  return psk_connection("192.0.2.2", "192.0.2.1", "@responder.example.org", "initiator@example.org",
+                        "aes128gcm16-prfsha256-x25519", "aes128gcm16", "10.2.0.0/16", "10.1.0.0/16");
+}
+
+ike::Message decode(const crypto::Bytes& bytes) { return ike::decode_message(bytes).value().message; }
+
+std::vector<Datagram> of_exchange(const std::vector<Datagram>& log, iana::ExchangeType exchange) {
+  std::vector<Datagram> out;
+  for (const auto& d : log) {
+    if (decode(d.bytes).header.exchange == exchange) out.push_back(d);
+  }
+  return out;
+}
+
+// Our outbound SA must be the peer's inbound SA: same SPI, algorithms and keys.
+void require_crosswise(const RecordingKernelPort& ours, const RecordingKernelPort& theirs) {
+  for (const auto& [key, sa] : ours.sas) {
+    const KernelSa* peer = theirs.find_sa(sa.id.spi);
+    REQUIRE(peer != nullptr);
+    CHECK(peer->inbound != sa.inbound);
+    CHECK(peer->id.src == sa.id.src);
+    CHECK(peer->id.dst == sa.id.dst);
+    CHECK(peer->encryption == sa.encryption);
+    CHECK(peer->encryption_key == sa.encryption_key);
+    CHECK(peer->integrity_key == sa.integrity_key);
+    CHECK(peer->reqid != 0);
+  }
+}
+
+void require_up(EnginePair& pair) {
+  REQUIRE(pair.a.events.of<IkeSaEstablished>().size() == 1);
+  REQUIRE(pair.b.events.of<IkeSaEstablished>().size() == 1);
+  REQUIRE(pair.a.events.of<ChildSaInstalled>().size() == 1);
+  REQUIRE(pair.b.events.of<ChildSaInstalled>().size() == 1);
+}
+
+}  // namespace
+
+TEST_CASE("PSK IKE_SA_INIT, IKE_AUTH and the first tunnel CHILD_SA come up on both sides", "[engine]") {
+  EnginePair pair(initiator_config(), responder_config());
+  const uint64_t id = pair.initiate();
+  require_up(pair);
+
+  const auto up_a = pair.a.events.of<IkeSaEstablished>().front();
+  const auto up_b = pair.b.events.of<IkeSaEstablished>().front();
+  CHECK(up_a.ike_sa == id);
+  CHECK(up_a.role == IkeRole::initiator);
+  CHECK(up_b.role == IkeRole::responder);
+  CHECK(up_a.remote_id == identity("@responder.example.org"));
+  CHECK(up_b.remote_id == identity("initiator@example.org"));
+  CHECK(up_a.transforms == up_b.transforms);
+  CHECK(up_a.transforms.key_exchange == iana::KeyExchangeMethod::CURVE25519);
+
+  const auto child_a = pair.a.events.of<ChildSaInstalled>().front();
+  const auto child_b = pair.b.events.of<ChildSaInstalled>().front();
+  CHECK(child_a.spi_out == child_b.spi_in);
+  CHECK(child_a.spi_in == child_b.spi_out);
+  CHECK(child_a.mode == IpsecMode::tunnel);
+  CHECK(child_a.local_ts == child_b.remote_ts);
+  CHECK(format_selectors(child_a.local_ts) == "10.1.0.0/16");
+  CHECK(format_selectors(child_a.remote_ts) == "10.2.0.0/16");
+  CHECK(child_a.transforms.encryption.id == iana::EncryptionAlgorithm::ENCR_AES_GCM_16);
+
+  for (Side* s : {&pair.a, &pair.b}) {
+    CHECK(s->kernel.larval.empty());
+    CHECK(s->kernel.sas.size() == 2);
+    CHECK(s->kernel.count_policies(PolicyDirection::out) == 1);
+    CHECK(s->kernel.count_policies(PolicyDirection::in) == 1);
+    CHECK(s->kernel.count_policies(PolicyDirection::fwd) == 1);
+    CHECK(s->kernel.find_sa(s == &pair.a ? child_a.spi_in : child_b.spi_in)->encryption_key.size() == 20);
+  }
+  require_crosswise(pair.a.kernel, pair.b.kernel);
+  require_crosswise(pair.b.kernel, pair.a.kernel);
+  const KernelSa* out_a = pair.a.kernel.find_sa(child_a.spi_out);
+  CHECK(out_a->lifetime.hard_seconds == 3600);
+  // The two directions never share keys.
+  CHECK(out_a->encryption_key != pair.a.kernel.find_sa(child_a.spi_in)->encryption_key);
+  // Out policy: our side to theirs, tunnel between the IKE addresses.
+  for (const auto& p : pair.a.kernel.policies) {
+    if (p.direction != PolicyDirection::out) continue;
+    CHECK(format_selector(p.src) == "10.1.0.0/16");
+    CHECK(p.tunnel_src == ip("192.0.2.1"));
+    CHECK(p.tunnel_dst == ip("192.0.2.2"));
+  }
+
+  REQUIRE(pair.a.engine->ike_sas().size() == 1);
+  CHECK(pair.a.engine->ike_sas().front().state == IkeSaState::established);
+  CHECK(pair.b.engine->ike_sas().front().state == IkeSaState::established);
+  CHECK(pair.a.engine->next_deadline() == std::nullopt);
+  CHECK(pair.b.engine->next_deadline() == std::nullopt);
+  // Four datagrams: two exchanges, nothing retransmitted.
+  CHECK(pair.a.sink.log.size() == 2);
+  CHECK(pair.b.sink.log.size() == 2);
+}
+
+TEST_CASE("INVALID_KE_PAYLOAD makes the initiator retry in the group the responder asked for", "[engine]") {
+  auto a = initiator_config();
+  a.ike_proposals = {proposal("aes128gcm16-prfsha256-x25519-ecp256", iana::SecurityProtocolId::IKE)};
+  auto b = responder_config();
+  b.ike_proposals = {proposal("aes128gcm16-prfsha256-ecp256", iana::SecurityProtocolId::IKE)};
+  EnginePair pair(a, b);
+  pair.initiate();
+  require_up(pair);
+  CHECK(pair.a.events.of<IkeSaEstablished>().front().transforms.key_exchange == iana::KeyExchangeMethod::ECP_256);
+
+  const auto inits = of_exchange(pair.a.sink.log, iana::ExchangeType::IKE_SA_INIT);
+  REQUIRE(inits.size() == 2);
+  CHECK(ike::find_first<ike::KePayload>(decode(inits[0].bytes).payloads)->group == iana::KeyExchangeMethod::CURVE25519);
+  CHECK(ike::find_first<ike::KePayload>(decode(inits[1].bytes).payloads)->group == iana::KeyExchangeMethod::ECP_256);
+  // Same SPIi, still Message ID 0.
+  CHECK(decode(inits[0].bytes).header.initiator_spi == decode(inits[1].bytes).header.initiator_spi);
+  CHECK(decode(inits[1].bytes).header.message_id == 0);
+  const auto answer = decode(of_exchange(pair.b.sink.log, iana::ExchangeType::IKE_SA_INIT).front().bytes);
+  const auto invalid_ke = ike::find_notifies(answer.payloads, iana::NotifyMessageType::INVALID_KE_PAYLOAD);
+  REQUIRE(invalid_ke.size() == 1);
+  CHECK(invalid_ke.front()->data == crypto::Bytes{0x00, 0x13});
+  CHECK(answer.header.responder_spi == 0);
+  // The responder kept no state for the refused guess.
+  CHECK(pair.b.engine->ike_sas().size() == 1);
+}
+
+TEST_CASE("No common IKE proposal fails on both sides with NO_PROPOSAL_CHOSEN", "[engine]") {
+  auto a = initiator_config();
+  a.ike_proposals = {proposal("aes128-sha256-modp2048", iana::SecurityProtocolId::IKE)};
+  auto b = responder_config();
+  b.ike_proposals = {proposal("aes256gcm16-prfsha384-ecp384", iana::SecurityProtocolId::IKE)};
+  EnginePair pair(a, b);
+  pair.initiate();
+  const auto failed_a = pair.a.events.of<IkeSaFailed>();
+  const auto failed_b = pair.b.events.of<IkeSaFailed>();
+  REQUIRE(failed_a.size() == 1);
+  REQUIRE(failed_b.size() == 1);
+  CHECK(failed_a.front().failure.reason == FailureReason::no_proposal_chosen);
+  CHECK(failed_a.front().failure.peer_notify == iana::NotifyMessageType::NO_PROPOSAL_CHOSEN);
+  CHECK(failed_b.front().failure.reason == FailureReason::no_proposal_chosen);
+  CHECK(pair.a.engine->ike_sas().empty());
+  CHECK(pair.b.engine->ike_sas().empty());
+  CHECK(pair.a.engine->next_deadline() == std::nullopt);
+}
+
+TEST_CASE("A wrong PSK fails authentication on both sides and leaves no kernel state", "[engine]") {
+  auto a = initiator_config();
+  a.local_auth.psk = secret("not the shared secret");
+  EnginePair pair(a, responder_config());
+  pair.initiate();
+  const auto failed_a = pair.a.events.of<IkeSaFailed>();
+  const auto failed_b = pair.b.events.of<IkeSaFailed>();
+  REQUIRE(failed_a.size() == 1);
+  REQUIRE(failed_b.size() == 1);
+  CHECK(failed_b.front().failure.reason == FailureReason::authentication_failed);
+  CHECK(failed_b.front().connection == "conn");
+  CHECK(failed_a.front().failure.reason == FailureReason::authentication_failed);
+  CHECK(failed_a.front().failure.peer_notify == iana::NotifyMessageType::AUTHENTICATION_FAILED);
+  CHECK(pair.a.events.of<IkeSaEstablished>().empty());
+  CHECK(pair.b.events.of<IkeSaEstablished>().empty());
+  CHECK(pair.a.kernel.empty());  // the SPI allocated for the proposal is released
+  CHECK(pair.b.kernel.empty());
+  CHECK(pair.a.engine->ike_sas().empty());
+  CHECK(pair.b.engine->ike_sas().empty());
+}
+
+TEST_CASE("A responder that finds the initiator's PSK AUTH wrong is refused by the initiator too", "[engine]") {
+  auto b = responder_config();
+  b.local_auth.psk = secret("responder signs with another secret");
+  EnginePair pair(initiator_config(), b);
+  pair.initiate();
+  // The responder accepted the initiator and installed the CHILD_SA, then heard AUTHENTICATION_FAILED.
+  REQUIRE(pair.a.events.of<IkeSaFailed>().size() == 1);
+  CHECK(pair.a.events.of<IkeSaFailed>().front().failure.reason == FailureReason::authentication_failed);
+  CHECK(!pair.a.events.of<IkeSaFailed>().front().failure.peer_notify);
+  REQUIRE(pair.b.events.of<IkeSaFailed>().size() == 1);
+  CHECK(pair.b.events.of<IkeSaFailed>().front().failure.peer_notify ==
+        iana::NotifyMessageType::AUTHENTICATION_FAILED);
+  CHECK(pair.a.kernel.empty());
+  CHECK(pair.b.kernel.empty());
+  CHECK(pair.b.engine->ike_sas().empty());
+}
+
+TEST_CASE("A peer identity no connection accepts is refused with AUTHENTICATION_FAILED", "[engine]") {
+  auto b = responder_config();
+  b.remote_id = identity("someone-else@example.org");
+  EnginePair pair(initiator_config(), b);
+  pair.initiate();
+  REQUIRE(pair.b.events.of<IkeSaFailed>().size() == 1);
+  CHECK(pair.b.events.of<IkeSaFailed>().front().failure.reason == FailureReason::identity_mismatch);
+  REQUIRE(pair.a.events.of<IkeSaFailed>().size() == 1);
+  CHECK(pair.a.events.of<IkeSaFailed>().front().failure.peer_notify == iana::NotifyMessageType::AUTHENTICATION_FAILED);
+  CHECK(pair.a.kernel.empty());
+  CHECK(pair.b.kernel.empty());
+}
+
+TEST_CASE("An initiator refuses a responder with another identity than configured", "[engine]") {
+  auto a = initiator_config();
+  a.remote_id = identity("@impostor.example.org");
+  auto b = responder_config();
+  EnginePair pair(a, b);
+  pair.initiate();
+  // IDr names someone the responder is not: it refuses, as it would in any case.
+  REQUIRE(pair.b.events.of<IkeSaFailed>().size() == 1);
+  CHECK(pair.b.events.of<IkeSaFailed>().front().failure.reason == FailureReason::identity_mismatch);
+  CHECK(pair.a.events.of<IkeSaFailed>().front().failure.reason == FailureReason::authentication_failed);
+  CHECK(pair.a.kernel.empty());
+}
+
+TEST_CASE("TS_UNACCEPTABLE fails only the CHILD_SA: the IKE SA stays up on both sides", "[engine]") {
+  auto b = responder_config();
+  b.children.front().remote_ts = selectors("10.9.0.0/16");
+  EnginePair pair(initiator_config(), b);
+  pair.initiate();
+  REQUIRE(pair.a.events.of<IkeSaEstablished>().size() == 1);
+  REQUIRE(pair.b.events.of<IkeSaEstablished>().size() == 1);
+  REQUIRE(pair.a.events.of<ChildSaFailed>().size() == 1);
+  REQUIRE(pair.b.events.of<ChildSaFailed>().size() == 1);
+  CHECK(pair.a.events.of<ChildSaFailed>().front().failure.reason == FailureReason::ts_unacceptable);
+  CHECK(pair.a.events.of<ChildSaFailed>().front().failure.peer_notify == iana::NotifyMessageType::TS_UNACCEPTABLE);
+  CHECK(pair.a.events.of<ChildSaFailed>().front().child == "net");
+  CHECK(pair.b.events.of<ChildSaFailed>().front().failure.reason == FailureReason::ts_unacceptable);
+  CHECK(pair.a.events.of<IkeSaFailed>().empty());
+  CHECK(pair.a.kernel.empty());
+  CHECK(pair.b.kernel.empty());
+  CHECK(pair.a.engine->ike_sas().front().state == IkeSaState::established);
+  CHECK(pair.b.engine->ike_sas().front().state == IkeSaState::established);
+}
+
+TEST_CASE("No common ESP proposal fails only the CHILD_SA with the peer's NO_PROPOSAL_CHOSEN", "[engine]") {
+  auto b = responder_config();
+  b.children.front().esp_proposals = {proposal("aes256-sha512", iana::SecurityProtocolId::ESP)};
+  EnginePair pair(initiator_config(), b);
+  pair.initiate();
+  REQUIRE(pair.a.events.of<IkeSaEstablished>().size() == 1);
+  REQUIRE(pair.a.events.of<ChildSaFailed>().size() == 1);
+  CHECK(pair.a.events.of<ChildSaFailed>().front().failure.peer_notify == iana::NotifyMessageType::NO_PROPOSAL_CHOSEN);
+  CHECK(pair.b.events.of<ChildSaFailed>().front().failure.reason == FailureReason::no_proposal_chosen);
+  CHECK(pair.a.kernel.empty());
+  CHECK(pair.b.kernel.empty());
+}
+
+TEST_CASE("A kernel that refuses the SA fails the CHILD_SA, answered NO_PROPOSAL_CHOSEN, IKE SA kept", "[engine]") {
+  EnginePair pair(initiator_config(), responder_config());
+  pair.b.kernel.refuse_add_sa = true;
+  pair.initiate();
+  REQUIRE(pair.b.events.of<ChildSaFailed>().size() == 1);
+  CHECK(pair.b.events.of<ChildSaFailed>().front().failure.reason == FailureReason::kernel_refused);
+  CHECK(pair.b.events.of<ChildSaFailed>().front().failure.detail == "add SA: the kernel has no ESP support");
+  CHECK(pair.a.events.of<ChildSaFailed>().front().failure.peer_notify == iana::NotifyMessageType::NO_PROPOSAL_CHOSEN);
+  CHECK(pair.a.events.of<IkeSaEstablished>().size() == 1);
+  CHECK(pair.b.events.of<IkeSaEstablished>().size() == 1);
+  CHECK(pair.a.kernel.empty());
+  CHECK(pair.b.kernel.empty());
+}
+
+TEST_CASE("Transport mode: USE_TRANSPORT_MODE both ways, no forward policy", "[engine]") {
+  auto a = psk_connection("192.0.2.1", "192.0.2.2", "initiator@example.org", "@responder.example.org",
+                          "aes128gcm16-prfsha256-x25519", "aes128gcm16", "dynamic", "dynamic");
+  auto b = psk_connection("192.0.2.2", "192.0.2.1", "@responder.example.org", "initiator@example.org",
+                          "aes128gcm16-prfsha256-x25519", "aes128gcm16", "dynamic", "dynamic");
+  a.children.front().mode = IpsecMode::transport;
+  b.children.front().mode = IpsecMode::transport;
+  EnginePair pair(a, b);
+  pair.initiate();
+  require_up(pair);
+  CHECK(pair.a.events.of<ChildSaInstalled>().front().mode == IpsecMode::transport);
+  CHECK(pair.b.events.of<ChildSaInstalled>().front().mode == IpsecMode::transport);
+  CHECK(format_selectors(pair.a.events.of<ChildSaInstalled>().front().local_ts) == "192.0.2.1/32");
+  for (Side* s : {&pair.a, &pair.b}) {
+    CHECK(s->kernel.count_policies(PolicyDirection::fwd) == 0);
+    CHECK(s->kernel.policies.size() == 2);
+    for (const auto& [key, sa] : s->kernel.sas) CHECK(sa.mode == IpsecMode::transport);
+  }
+  require_crosswise(pair.a.kernel, pair.b.kernel);
+}
+
+TEST_CASE("A lost first request is recovered by retransmission after one second", "[engine]") {
+  EnginePair pair(initiator_config(), responder_config());
+  int seen = 0;
+  pair.filter = [&](const Datagram&, bool from_a) { return from_a && seen++ == 0 ? 0 : 1; };
+  pair.initiate();
+  CHECK(pair.a.events.events.empty());
+  REQUIRE(pair.a.engine->next_deadline() == TimePoint{} + std::chrono::milliseconds(1000));
+  pair.run_until(TimePoint{} + std::chrono::milliseconds(1000));
+  require_up(pair);
+  CHECK(pair.a.engine->counters().retransmitted_requests == 1);
+  CHECK(pair.a.sink.log[1].bytes == pair.a.sink.log[0].bytes);
+}
+
+TEST_CASE("A lost response is recovered: the responder answers the repeat from its cache", "[engine]") {
+  EnginePair pair(initiator_config(), responder_config());
+  for (auto lost : {iana::ExchangeType::IKE_SA_INIT, iana::ExchangeType::IKE_AUTH}) {
+    DYNAMIC_SECTION(iana::name(lost)) {
+      bool dropped = false;
+      pair.filter = [&](const Datagram& d, bool from_a) {
+        if (from_a || dropped || decode(d.bytes).header.exchange != lost) return 1;
+        dropped = true;
+        return 0;
+      };
+      pair.initiate();
+      CHECK(dropped);
+      pair.run_until(TimePoint{} + std::chrono::milliseconds(1000));
+      require_up(pair);
+      CHECK(pair.b.engine->counters().retransmitted_responses == 1);
+      const auto answers = of_exchange(pair.b.sink.log, lost);
+      REQUIRE(answers.size() == 2);
+      CHECK(answers[0].bytes == answers[1].bytes);
+      // One SA each: the repeat made no second one.
+      CHECK(pair.b.engine->ike_sas().size() == 1);
+      CHECK(pair.b.kernel.sas.size() == 2);
+    }
+  }
+}
+
+TEST_CASE("A duplicated request is answered byte for byte from the cache and the extra answer ignored", "[engine]") {
+  EnginePair pair(initiator_config(), responder_config());
+  pair.filter = [&](const Datagram& d, bool from_a) {
+    return from_a && decode(d.bytes).header.exchange == iana::ExchangeType::IKE_AUTH ? 2 : 1;
+  };
+  pair.initiate();
+  require_up(pair);
+  const auto answers = of_exchange(pair.b.sink.log, iana::ExchangeType::IKE_AUTH);
+  REQUIRE(answers.size() == 2);
+  CHECK(answers[0].bytes == answers[1].bytes);
+  CHECK(pair.b.engine->counters().retransmitted_responses == 1);
+  CHECK(pair.a.engine->counters().out_of_window == 1);
+  CHECK(pair.b.kernel.sas.size() == 2);
+}
+
+TEST_CASE("A peer that never answers is declared dead after the back-off schedule", "[engine]") {
+  EnginePair pair(initiator_config(), responder_config());
+  pair.filter = [](const Datagram&, bool) { return 0; };
+  pair.initiate();
+  pair.run_timers_until(TimePoint{} + std::chrono::milliseconds(41265));
+  CHECK(pair.a.events.events.empty());
+  std::vector<long long> times;
+  for (const auto& d : pair.a.sink.log) times.push_back(d.sent_at_ms);
+  // 1 s, then x1.8 each time: 1000, 1800, 3240, 5832, 10498 ms between the sends.
+  CHECK(times == std::vector<long long>{0, 1000, 2800, 6040, 11872, 22370});
+  for (const auto& d : pair.a.sink.log) CHECK(d.bytes == pair.a.sink.log.front().bytes);
+  // The fifth retransmission waits 18896 ms before giving up.
+  REQUIRE(pair.a.engine->next_deadline() == TimePoint{} + std::chrono::milliseconds(41266));
+  pair.run_until(TimePoint{} + std::chrono::milliseconds(41266));
+  REQUIRE(pair.a.events.of<IkeSaFailed>().size() == 1);
+  CHECK(pair.a.events.of<IkeSaFailed>().front().failure.reason == FailureReason::peer_unreachable);
+  CHECK(pair.a.engine->counters().retransmitted_requests == 5);
+  CHECK(pair.a.engine->ike_sas().empty());
+  CHECK(pair.a.engine->next_deadline() == std::nullopt);
+}
+
+TEST_CASE("A peer gone after IKE_SA_INIT: the IKE_AUTH give-up releases the allocated SPI", "[engine]") {
+  EnginePair pair(initiator_config(), responder_config());
+  pair.filter = [](const Datagram& d, bool from_a) {
+    return from_a && decode(d.bytes).header.exchange == iana::ExchangeType::IKE_AUTH ? 0 : 1;
+  };
+  pair.initiate();
+  CHECK(pair.a.kernel.larval.size() == 1);
+  pair.run_timers_until(TimePoint{} + std::chrono::seconds(60));
+  CHECK(pair.a.events.of<IkeSaFailed>().front().failure.reason == FailureReason::peer_unreachable);
+  CHECK(pair.a.kernel.empty());
+  // The responder's half-open SA timed out at 30 s.
+  REQUIRE(pair.b.events.of<IkeSaFailed>().size() == 1);
+  CHECK(pair.b.events.of<IkeSaFailed>().front().failure.reason == FailureReason::half_open_timeout);
+  CHECK(pair.b.engine->ike_sas().empty());
+}
+
+TEST_CASE("Terminate deletes the IKE SA and its CHILD_SA on both sides, kernel included", "[engine]") {
+  EnginePair pair(initiator_config(), responder_config());
+  const uint64_t id = pair.initiate();
+  require_up(pair);
+  REQUIRE(pair.a.engine->terminate(id));
+  pair.pump();
+  REQUIRE(pair.a.events.of<IkeSaDeleted>().size() == 1);
+  REQUIRE(pair.b.events.of<IkeSaDeleted>().size() == 1);
+  CHECK(!pair.a.events.of<IkeSaDeleted>().front().by_peer);
+  CHECK(pair.b.events.of<IkeSaDeleted>().front().by_peer);
+  CHECK(pair.a.events.of<ChildSaDeleted>().size() == 1);
+  CHECK(pair.b.events.of<ChildSaDeleted>().size() == 1);
+  CHECK(pair.a.kernel.empty());
+  CHECK(pair.b.kernel.empty());
+  CHECK(pair.a.engine->ike_sas().empty());
+  CHECK(pair.b.engine->ike_sas().empty());
+  CHECK(!pair.a.engine->terminate(id));
+}
+
+TEST_CASE("Terminate from the responder side works the same way", "[engine]") {
+  EnginePair pair(initiator_config(), responder_config());
+  pair.initiate();
+  const uint64_t id_b = pair.b.events.of<IkeSaEstablished>().front().ike_sa;
+  REQUIRE(pair.b.engine->terminate(id_b));
+  pair.pump();
+  CHECK(pair.a.events.of<IkeSaDeleted>().front().by_peer);
+  CHECK(pair.a.kernel.empty());
+  CHECK(pair.b.kernel.empty());
+}
+
+TEST_CASE("Garbage and tampered datagrams are dropped and counted, never acted on", "[engine]") {
+  EnginePair pair(initiator_config(), responder_config());
+  bool tampered = false;
+  pair.filter = [&](const Datagram& d, bool from_a) {
+    if (!from_a || tampered || decode(d.bytes).header.exchange != iana::ExchangeType::IKE_AUTH) return 1;
+    tampered = true;
+    crypto::Bytes bad = d.bytes;
+    bad[bad.size() - 1] ^= 0x01;  // the ICV's last byte
+    pair.b.engine->handle_datagram(d.remote, d.local, bad);
+    return 1;
+  };
+  pair.initiate();
+  require_up(pair);
+  CHECK(pair.b.engine->counters().integrity_failed == 1);
+
+  const ipsecd::Endpoint from{ip("192.0.2.1"), 500};
+  const ipsecd::Endpoint to{ip("192.0.2.2"), 500};
+  Engine& b = *pair.b.engine;
+  b.handle_datagram(to, from, crypto::Bytes{});
+  b.handle_datagram(to, from, crypto::Bytes(27, 0xff));
+  const crypto::Bytes auth_request = of_exchange(pair.a.sink.log, iana::ExchangeType::IKE_AUTH).front().bytes;
+  for (size_t cut = 0; cut < auth_request.size(); cut += 7) {
+    b.handle_datagram(to, from, crypto::Bytes(auth_request.begin(), auth_request.begin() + static_cast<long>(cut)));
+  }
+  CHECK(b.counters().decode_failed >= 2 + auth_request.size() / 7);
+  // A well-formed message for SPIs nobody has.
+  crypto::Bytes unknown = auth_request;
+  unknown[0] ^= 0xff;
+  b.handle_datagram(to, from, unknown);
+  CHECK(b.counters().unknown_spi == 1);
+  // An old request (Message ID 0 is long done) with valid protection is ignored, not answered again.
+  const size_t sent_before = pair.b.sink.log.size();
+  crypto::Bytes old = auth_request;
+  old[20] = 0;
+  old[21] = 0;
+  old[22] = 0;
+  old[23] = 0;
+  b.handle_datagram(to, from, old);
+  CHECK(b.counters().out_of_window == 1);
+  CHECK(pair.b.sink.log.size() == sent_before);
+  CHECK(b.ike_sas().front().state == IkeSaState::established);
+  CHECK(pair.b.kernel.sas.size() == 2);
+}
+
+TEST_CASE("Past the half-open threshold the responder asks for a cookie and the initiator returns it", "[engine]") {
+  EngineSettings settings;
+  settings.cookie_threshold = 0;
+  EnginePair pair(initiator_config(), responder_config(), settings);
+  pair.initiate();
+  require_up(pair);
+  const auto inits = of_exchange(pair.a.sink.log, iana::ExchangeType::IKE_SA_INIT);
+  REQUIRE(inits.size() == 2);
+  const auto first_answer = decode(of_exchange(pair.b.sink.log, iana::ExchangeType::IKE_SA_INIT).front().bytes);
+  const auto cookie = ike::find_notifies(first_answer.payloads, iana::NotifyMessageType::COOKIE);
+  REQUIRE(cookie.size() == 1);
+  const auto retry = decode(inits[1].bytes);
+  const auto* echoed = std::get_if<ike::NotifyPayload>(&retry.payloads.front().body);
+  REQUIRE(echoed != nullptr);
+  CHECK(echoed->type == iana::NotifyMessageType::COOKIE);
+  CHECK(echoed->data == cookie.front()->data);
+}
