@@ -37,7 +37,7 @@ Expected<crypto::Bytes, std::string> encode_dn(std::string_view text) {
       const std::string value(trim(rdn.substr(eq + 1)));
       if (value.empty()) return unexpected("attribute '" + key + "' of the distinguished name has no value");
       // Botan knows the short names (C, O, OU, CN, L, ST, ...) and dotted OIDs; unknown names throw.
-      dn.add_attribute(key, value);
+      dn.add_attribute(Botan::X509_DN::deref_info_field(key), value);
       if (comma == std::string_view::npos) break;
       start = comma + 1;
     }
