@@ -469,3 +469,38 @@ TEST_CASE("Past the half-open threshold the responder asks for a cookie and the 
   CHECK(echoed->type == iana::NotifyMessageType::COOKIE);
   CHECK(echoed->data == cookie.front()->data);
 }
+
+TEST_CASE("Long IKE_AUTH messages go as RFC 7383 fragments and a lost fragment is recovered", "[engine]") {
+  EngineSettings settings;
+  settings.fragment_size = 160;
+  EnginePair pair(initiator_config(), responder_config(), settings);
+  int response_fragments_seen = 0;
+  pair.filter = [&](const Datagram& d, bool from_a) {
+    const auto m = decode(d.bytes);
+    if (from_a || m.header.exchange != iana::ExchangeType::IKE_AUTH) return 1;
+    // The second fragment of the first answer is lost.
+    return ++response_fragments_seen == 2 ? 0 : 1;
+  };
+  pair.initiate();
+  CHECK(pair.a.events.events.empty());
+  pair.run_until(TimePoint{} + std::chrono::milliseconds(1000));
+  require_up(pair);
+  require_crosswise(pair.a.kernel, pair.b.kernel);
+
+  for (Side* s : {&pair.a, &pair.b}) {
+    const auto auth = of_exchange(s->sink.log, iana::ExchangeType::IKE_AUTH);
+    REQUIRE(auth.size() >= 2);
+    for (const auto& d : auth) {
+      CHECK(d.bytes.size() <= 160);
+      CHECK(decode(d.bytes).payloads.back().type() == iana::PayloadType::SKF);
+    }
+  }
+  // The initiator sent its fragments twice; the responder answered the repeat once, on fragment 1, with
+  // the very datagrams it had cached.
+  const auto requests = of_exchange(pair.a.sink.log, iana::ExchangeType::IKE_AUTH);
+  const auto answers = of_exchange(pair.b.sink.log, iana::ExchangeType::IKE_AUTH);
+  REQUIRE(requests.size() % 2 == 0);
+  REQUIRE(answers.size() % 2 == 0);
+  for (size_t i = 0; i < answers.size() / 2; ++i) CHECK(answers[i].bytes == answers[i + answers.size() / 2].bytes);
+  CHECK(pair.b.engine->counters().retransmitted_responses == 1);
+}

@@ -83,6 +83,10 @@ struct EngineSettings {
   // Reqids for CHILD_SAs are taken from here up; the kernel adapter owns this range.
   uint32_t first_reqid = 0x49500001;
   size_t nonce_size = 32;
+  // Protected messages longer than this (IKE header on, UDP/IP headers off) go out as RFC 7383 fragments
+  // of at most this size, when the peer announced IKEV2_FRAGMENTATION_SUPPORTED; 1280 minus IPv6 and UDP
+  // headers keeps every fragment inside the IPv6 minimum MTU (§2.5.1).
+  size_t fragment_size = 1232;
 };
 
 }  // namespace ipsecd::ikev2

@@ -256,27 +256,37 @@ ike::Header Engine::header_for(const IkeSa& sa, iana::ExchangeType exchange, boo
   return h;
 }
 
+std::optional<std::vector<crypto::Bytes>> Engine::protect(const IkeSa& sa, const ike::Header& header,
+                                                          const std::vector<ike::Payload>& inner) {
+  auto whole = ike::protect_message(header, inner, *sa.outbound_cipher(), ports_.rng);
+  if (!whole) return std::nullopt;
+  if (!sa.peer_fragmentation || whole->size() <= settings_.fragment_size) {
+    return std::vector<crypto::Bytes>{std::move(*whole)};
+  }
+  auto fragments = ike::fragment_message(header, inner, *sa.outbound_cipher(), settings_.fragment_size, ports_.rng);
+  if (!fragments) return std::nullopt;
+  return std::move(*fragments);
+}
+
 bool Engine::send_request(IkeSa& sa, iana::ExchangeType exchange, const std::vector<ike::Payload>& inner) {
-  auto bytes = ike::protect_message(header_for(sa, exchange, false, sa.requests.next_id()), inner,
-                                    *sa.outbound_cipher(), ports_.rng);
-  if (!bytes) return false;
-  send_raw(sa, *bytes);
-  sa.requests.sent(exchange, std::move(*bytes), ports_.clock.now(), settings_);
+  auto datagrams = protect(sa, header_for(sa, exchange, false, sa.requests.next_id()), inner);
+  if (!datagrams) return false;
+  send_raw(sa, *datagrams);
+  sa.requests.sent(exchange, std::move(*datagrams), ports_.clock.now(), settings_);
   return true;
 }
 
 void Engine::send_response(IkeSa& sa, iana::ExchangeType exchange, uint32_t message_id,
                            const std::vector<ike::Payload>& inner) {
-  auto bytes = ike::protect_message(header_for(sa, exchange, true, message_id), inner, *sa.outbound_cipher(),
-                                    ports_.rng);
+  auto datagrams = protect(sa, header_for(sa, exchange, true, message_id), inner);
   // Our own payloads always encode; should one not, the request stays unanswered like a lost one.
-  if (!bytes) return;
-  send_raw(sa, *bytes);
-  sa.responses.answered(message_id, std::move(*bytes));
+  if (!datagrams) return;
+  send_raw(sa, *datagrams);
+  sa.responses.answered(message_id, std::move(*datagrams));
 }
 
-void Engine::send_raw(const IkeSa& sa, const crypto::Bytes& bytes) {
-  ports_.datagrams.send(sa.local, sa.remote, bytes);
+void Engine::send_raw(const IkeSa& sa, const std::vector<crypto::Bytes>& datagrams) {
+  for (const auto& d : datagrams) ports_.datagrams.send(sa.local, sa.remote, d);
 }
 
 void Engine::emit(Event event) { ports_.events.on_event(event); }

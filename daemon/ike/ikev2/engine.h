@@ -105,7 +105,11 @@ class Engine {
   // Answers the current request and caches the answer for retransmissions.
   void send_response(IkeSa& sa, iana::ExchangeType exchange, uint32_t message_id,
                      const std::vector<ike::Payload>& inner);
-  void send_raw(const IkeSa& sa, const crypto::Bytes& bytes);
+  void send_raw(const IkeSa& sa, const std::vector<crypto::Bytes>& datagrams);
+  // The protected datagrams of one message: whole, or fragmented when it is too long and the peer can
+  // reassemble (RFC 7383 §2.5).
+  std::optional<std::vector<crypto::Bytes>> protect(const IkeSa& sa, const ike::Header& header,
+                                                    const std::vector<ike::Payload>& inner);
   void emit(Event event);
   void on_sa_timer(IkeSa& sa, TimePoint now);
 

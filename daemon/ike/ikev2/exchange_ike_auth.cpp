@@ -5,7 +5,6 @@
 #include "crypto/psk_auth.h"
 #include "crypto/signed_octets.h"
 #include "daemon/ike/ikev2/payload_helpers.h"
-#include "daemon/ike/sk_protection.h"
 
 #include <algorithm>
 
@@ -152,10 +151,9 @@ void Engine::on_ike_auth_response(IkeSa& sa, const std::vector<ike::Payload>& pa
   }
   if (refusal) {
     // §2.21.2: tell the responder, which already considers the SA up; no answer is awaited.
-    auto bytes = ike::protect_message(header_for(sa, iana::ExchangeType::INFORMATIONAL, false, sa.requests.next_id()),
-                                      {notify_payload(iana::NotifyMessageType::AUTHENTICATION_FAILED)},
-                                      *sa.outbound_cipher(), ports_.rng);
-    if (bytes) send_raw(sa, *bytes);
+    auto datagrams = protect(sa, header_for(sa, iana::ExchangeType::INFORMATIONAL, false, sa.requests.next_id()),
+                             {notify_payload(iana::NotifyMessageType::AUTHENTICATION_FAILED)});
+    if (datagrams) send_raw(sa, *datagrams);
     fail_sa(sa, std::move(*refusal));
     return;
   }

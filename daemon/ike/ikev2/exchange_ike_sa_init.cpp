@@ -64,8 +64,9 @@ void Engine::send_ike_sa_init_request(IkeSa& sa, iana::KeyExchangeMethod group) 
   }
   sa.key_exchange = std::move(*ke);
   sa.init_request = encoded->bytes;
-  send_raw(sa, encoded->bytes);
-  sa.requests.sent(iana::ExchangeType::IKE_SA_INIT, std::move(encoded->bytes), ports_.clock.now(), settings_);
+  std::vector<crypto::Bytes> datagrams{std::move(encoded->bytes)};
+  send_raw(sa, datagrams);
+  sa.requests.sent(iana::ExchangeType::IKE_SA_INIT, std::move(datagrams), ports_.clock.now(), settings_);
 }
 
 void Engine::send_ike_sa_init_error(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
@@ -196,9 +197,11 @@ void Engine::on_ike_sa_init_request(const ipsecd::Endpoint& local, const ipsecd:
   if (!encoded) return;
   sa->init_response = encoded->bytes;
   sa->half_open_deadline = ports_.clock.now() + settings_.half_open_timeout;
+  sa->peer_fragmentation = has_notify(payloads, iana::NotifyMessageType::IKEV2_FRAGMENTATION_SUPPORTED);
   IkeSa& added = add_sa(std::move(sa));
-  send_raw(added, encoded->bytes);
-  added.responses.answered(0, std::move(encoded->bytes));
+  std::vector<crypto::Bytes> datagrams{std::move(encoded->bytes)};
+  send_raw(added, datagrams);
+  added.responses.answered(0, std::move(datagrams));
 }
 
 void Engine::on_ike_sa_init_response(IkeSa& sa, const ike::Message& response, crypto::ByteView bytes) {
@@ -256,6 +259,7 @@ void Engine::on_ike_sa_init_response(IkeSa& sa, const ike::Message& response, cr
   sa.transforms = accepted->transforms;
   sa.nonce_r = nonce->data;
   sa.init_response.assign(bytes.begin(), bytes.end());
+  sa.peer_fragmentation = has_notify(payloads, iana::NotifyMessageType::IKEV2_FRAGMENTATION_SUPPORTED);
   sa.key_exchange.reset();
   if (auto keys = derive_ike_sa_keys(sa, *shared); !keys) {
     fail_sa(sa, {FailureReason::protocol_error, std::nullopt, keys.error()});

@@ -11,24 +11,24 @@ Duration retransmit_interval(const EngineSettings& settings, unsigned attempt) {
   return Duration(static_cast<Duration::rep>(std::llround(ms)));
 }
 
-void RequestWindow::sent(iana::ExchangeType exchange, crypto::Bytes bytes, TimePoint now,
+void RequestWindow::sent(iana::ExchangeType exchange, std::vector<crypto::Bytes> datagrams, TimePoint now,
                          const EngineSettings& settings) {
   outstanding_ = true;
   exchange_ = exchange;
-  bytes_ = std::move(bytes);
+  datagrams_ = std::move(datagrams);
   retransmissions_ = 0;
   deadline_ = now + retransmit_interval(settings, 0);
 }
 
 void RequestWindow::completed() {
   outstanding_ = false;
-  bytes_.clear();
+  datagrams_.clear();
   ++next_id_;
 }
 
 void RequestWindow::withdraw() {
   outstanding_ = false;
-  bytes_.clear();
+  datagrams_.clear();
 }
 
 std::optional<TimePoint> RequestWindow::deadline() const {
@@ -50,7 +50,7 @@ ResponseWindow::Verdict ResponseWindow::classify(uint32_t message_id) const {
   return Verdict::out_of_window;
 }
 
-void ResponseWindow::answered(uint32_t message_id, crypto::Bytes response) {
+void ResponseWindow::answered(uint32_t message_id, std::vector<crypto::Bytes> response) {
   expected_id_ = message_id + 1;
   have_cached_ = true;
   cached_ = std::move(response);

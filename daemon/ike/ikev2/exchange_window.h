@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 namespace ipsecd::ikev2 {
 
@@ -21,12 +22,14 @@ class RequestWindow {
   uint32_t next_id() const { return next_id_; }
   bool outstanding() const { return outstanding_; }
   iana::ExchangeType exchange() const { return exchange_; }
-  const crypto::Bytes& request() const { return bytes_; }
+  // The datagrams of the outstanding request: one, or its fragments (RFC 7383).
+  const std::vector<crypto::Bytes>& request() const { return datagrams_; }
   // How many times the outstanding request has been retransmitted.
   unsigned retransmissions() const { return retransmissions_; }
 
   // Records the request just sent under next_id() and schedules its first retransmission.
-  void sent(iana::ExchangeType exchange, crypto::Bytes bytes, TimePoint now, const EngineSettings& settings);
+  void sent(iana::ExchangeType exchange, std::vector<crypto::Bytes> datagrams, TimePoint now,
+            const EngineSettings& settings);
   // Whether a response with this Message ID answers the outstanding request.
   bool answers(uint32_t message_id) const { return outstanding_ && message_id == next_id_; }
   // The response arrived: the Message ID is used up.
@@ -43,7 +46,7 @@ class RequestWindow {
   uint32_t next_id_ = 0;
   bool outstanding_ = false;
   iana::ExchangeType exchange_{};
-  crypto::Bytes bytes_;
+  std::vector<crypto::Bytes> datagrams_;
   unsigned retransmissions_ = 0;
   TimePoint deadline_{};
 };
@@ -59,14 +62,14 @@ class ResponseWindow {
   // A request with the expected ID is new; the one before it, once answered, is a retransmission to be
   // answered from the cache byte for byte (§2.1); anything else is old or beyond the window: ignored.
   Verdict classify(uint32_t message_id) const;
-  void answered(uint32_t message_id, crypto::Bytes response);
-  const crypto::Bytes& cached_response() const { return cached_; }
+  void answered(uint32_t message_id, std::vector<crypto::Bytes> response);
+  const std::vector<crypto::Bytes>& cached_response() const { return cached_; }
   uint32_t expected_id() const { return expected_id_; }
 
  private:
   uint32_t expected_id_ = 0;
   bool have_cached_ = false;
-  crypto::Bytes cached_;
+  std::vector<crypto::Bytes> cached_;
 };
 
 }  // namespace ipsecd::ikev2
