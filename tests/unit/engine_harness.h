@@ -89,7 +89,8 @@ class RecordingKernelPort : public KernelPort {
     return spi;
   }
   Expected<Ok, KernelError> add_sa(const KernelSa& sa) override {
-    if (refuse_add_sa) return unexpected(KernelError{EPROTONOSUPPORT, "add SA: the kernel has no ESP support"});
+    if (refuse_add_sa)
+      return unexpected(KernelError{EPROTONOSUPPORT, "add SA: the kernel has no ESP support"});
     const auto key = key_of(sa.id);
     if (sas.count(key) != 0) return unexpected(KernelError{EEXIST, "add SA: exists"});
     if (sa.inbound) {
@@ -135,8 +136,8 @@ class RecordingKernelPort : public KernelPort {
     return nullptr;
   }
   size_t count_policies(PolicyDirection direction) const {
-    return static_cast<size_t>(std::count_if(policies.begin(), policies.end(),
-                                             [&](const KernelPolicy& p) { return p.direction == direction; }));
+    return static_cast<size_t>(std::count_if(
+        policies.begin(), policies.end(), [&](const KernelPolicy& p) { return p.direction == direction; }));
   }
 
   std::vector<uint32_t> larval;
@@ -145,7 +146,9 @@ class RecordingKernelPort : public KernelPort {
   bool refuse_add_sa = false;
 
  private:
-  static std::pair<std::string, uint32_t> key_of(const KernelSaId& id) { return {id.dst.to_string(), id.spi}; }
+  static std::pair<std::string, uint32_t> key_of(const KernelSaId& id) {
+    return {id.dst.to_string(), id.spi};
+  }
   uint32_t next_spi_;
 };
 
@@ -171,7 +174,8 @@ inline crypto::SecureBytes secret(const char* text) {
 
 // A PSK connection between `local` and `remote` with one tunnel-mode child "net".
 inline ConnectionConfig psk_connection(const char* local, const char* remote, const char* local_id,
-                                       const char* remote_id, const char* ike = "aes128gcm16-prfsha256-x25519",
+                                       const char* remote_id,
+                                       const char* ike = "aes128gcm16-prfsha256-x25519",
                                        const char* esp = "aes128gcm16", const char* local_ts = "10.1.0.0/16",
                                        const char* remote_ts = "10.2.0.0/16") {
   ConnectionConfig c;

@@ -119,12 +119,15 @@ TEST_CASE("INVALID_KE_PAYLOAD makes the initiator retry in the group the respond
   EnginePair pair(a, b);
   pair.initiate();
   require_up(pair);
-  CHECK(pair.a.events.of<IkeSaEstablished>().front().transforms.key_exchange == iana::KeyExchangeMethod::ECP_256);
+  CHECK(pair.a.events.of<IkeSaEstablished>().front().transforms.key_exchange ==
+        iana::KeyExchangeMethod::ECP_256);
 
   const auto inits = of_exchange(pair.a.sink.log, iana::ExchangeType::IKE_SA_INIT);
   REQUIRE(inits.size() == 2);
-  CHECK(ike::find_first<ike::KePayload>(decode(inits[0].bytes).payloads)->group == iana::KeyExchangeMethod::CURVE25519);
-  CHECK(ike::find_first<ike::KePayload>(decode(inits[1].bytes).payloads)->group == iana::KeyExchangeMethod::ECP_256);
+  CHECK(ike::find_first<ike::KePayload>(decode(inits[0].bytes).payloads)->group ==
+        iana::KeyExchangeMethod::CURVE25519);
+  CHECK(ike::find_first<ike::KePayload>(decode(inits[1].bytes).payloads)->group ==
+        iana::KeyExchangeMethod::ECP_256);
   // Same SPIi, still Message ID 0.
   CHECK(decode(inits[0].bytes).header.initiator_spi == decode(inits[1].bytes).header.initiator_spi);
   CHECK(decode(inits[1].bytes).header.message_id == 0);
@@ -177,7 +180,8 @@ TEST_CASE("A wrong PSK fails authentication on both sides and leaves no kernel s
   CHECK(pair.b.engine->ike_sas().empty());
 }
 
-TEST_CASE("A responder that finds the initiator's PSK AUTH wrong is refused by the initiator too", "[engine]") {
+TEST_CASE("A responder that finds the initiator's PSK AUTH wrong is refused by the initiator too",
+          "[engine]") {
   auto b = responder_config();
   b.local_auth.psk = secret("responder signs with another secret");
   EnginePair pair(initiator_config(), b);
@@ -202,7 +206,8 @@ TEST_CASE("A peer identity no connection accepts is refused with AUTHENTICATION_
   REQUIRE(pair.b.events.of<IkeSaFailed>().size() == 1);
   CHECK(pair.b.events.of<IkeSaFailed>().front().failure.reason == FailureReason::identity_mismatch);
   REQUIRE(pair.a.events.of<IkeSaFailed>().size() == 1);
-  CHECK(pair.a.events.of<IkeSaFailed>().front().failure.peer_notify == iana::NotifyMessageType::AUTHENTICATION_FAILED);
+  CHECK(pair.a.events.of<IkeSaFailed>().front().failure.peer_notify ==
+        iana::NotifyMessageType::AUTHENTICATION_FAILED);
   CHECK(pair.a.kernel.empty());
   CHECK(pair.b.kernel.empty());
 }
@@ -230,7 +235,8 @@ TEST_CASE("TS_UNACCEPTABLE fails only the CHILD_SA: the IKE SA stays up on both 
   REQUIRE(pair.a.events.of<ChildSaFailed>().size() == 1);
   REQUIRE(pair.b.events.of<ChildSaFailed>().size() == 1);
   CHECK(pair.a.events.of<ChildSaFailed>().front().failure.reason == FailureReason::ts_unacceptable);
-  CHECK(pair.a.events.of<ChildSaFailed>().front().failure.peer_notify == iana::NotifyMessageType::TS_UNACCEPTABLE);
+  CHECK(pair.a.events.of<ChildSaFailed>().front().failure.peer_notify ==
+        iana::NotifyMessageType::TS_UNACCEPTABLE);
   CHECK(pair.a.events.of<ChildSaFailed>().front().child == "net");
   CHECK(pair.b.events.of<ChildSaFailed>().front().failure.reason == FailureReason::ts_unacceptable);
   CHECK(pair.a.events.of<IkeSaFailed>().empty());
@@ -247,20 +253,23 @@ TEST_CASE("No common ESP proposal fails only the CHILD_SA with the peer's NO_PRO
   pair.initiate();
   REQUIRE(pair.a.events.of<IkeSaEstablished>().size() == 1);
   REQUIRE(pair.a.events.of<ChildSaFailed>().size() == 1);
-  CHECK(pair.a.events.of<ChildSaFailed>().front().failure.peer_notify == iana::NotifyMessageType::NO_PROPOSAL_CHOSEN);
+  CHECK(pair.a.events.of<ChildSaFailed>().front().failure.peer_notify ==
+        iana::NotifyMessageType::NO_PROPOSAL_CHOSEN);
   CHECK(pair.b.events.of<ChildSaFailed>().front().failure.reason == FailureReason::no_proposal_chosen);
   CHECK(pair.a.kernel.empty());
   CHECK(pair.b.kernel.empty());
 }
 
-TEST_CASE("A kernel that refuses the SA fails the CHILD_SA, answered NO_PROPOSAL_CHOSEN, IKE SA kept", "[engine]") {
+TEST_CASE("A kernel that refuses the SA fails the CHILD_SA, answered NO_PROPOSAL_CHOSEN, IKE SA kept",
+          "[engine]") {
   EnginePair pair(initiator_config(), responder_config());
   pair.b.kernel.refuse_add_sa = true;
   pair.initiate();
   REQUIRE(pair.b.events.of<ChildSaFailed>().size() == 1);
   CHECK(pair.b.events.of<ChildSaFailed>().front().failure.reason == FailureReason::kernel_refused);
   CHECK(pair.b.events.of<ChildSaFailed>().front().failure.detail == "add SA: the kernel has no ESP support");
-  CHECK(pair.a.events.of<ChildSaFailed>().front().failure.peer_notify == iana::NotifyMessageType::NO_PROPOSAL_CHOSEN);
+  CHECK(pair.a.events.of<ChildSaFailed>().front().failure.peer_notify ==
+        iana::NotifyMessageType::NO_PROPOSAL_CHOSEN);
   CHECK(pair.a.events.of<IkeSaEstablished>().size() == 1);
   CHECK(pair.b.events.of<IkeSaEstablished>().size() == 1);
   CHECK(pair.a.kernel.empty());
@@ -326,7 +335,8 @@ TEST_CASE("A lost response is recovered: the responder answers the repeat from i
   }
 }
 
-TEST_CASE("A duplicated request is answered byte for byte from the cache and the extra answer ignored", "[engine]") {
+TEST_CASE("A duplicated request is answered byte for byte from the cache and the extra answer ignored",
+          "[engine]") {
   EnginePair pair(initiator_config(), responder_config());
   pair.filter = [&](const Datagram& d, bool from_a) {
     return from_a && decode(d.bytes).header.exchange == iana::ExchangeType::IKE_AUTH ? 2 : 1;
@@ -430,7 +440,8 @@ TEST_CASE("Garbage and tampered datagrams are dropped and counted, never acted o
   b.handle_datagram(to, from, crypto::Bytes(27, 0xff));
   const crypto::Bytes auth_request = of_exchange(pair.a.sink.log, iana::ExchangeType::IKE_AUTH).front().bytes;
   for (size_t cut = 0; cut < auth_request.size(); cut += 7) {
-    b.handle_datagram(to, from, crypto::Bytes(auth_request.begin(), auth_request.begin() + static_cast<long>(cut)));
+    b.handle_datagram(to, from,
+                      crypto::Bytes(auth_request.begin(), auth_request.begin() + static_cast<long>(cut)));
   }
   CHECK(b.counters().decode_failed >= 2 + auth_request.size() / 7);
   // A well-formed message for SPIs nobody has.
@@ -452,7 +463,8 @@ TEST_CASE("Garbage and tampered datagrams are dropped and counted, never acted o
   CHECK(pair.b.kernel.sas.size() == 2);
 }
 
-TEST_CASE("Past the half-open threshold the responder asks for a cookie and the initiator returns it", "[engine]") {
+TEST_CASE("Past the half-open threshold the responder asks for a cookie and the initiator returns it",
+          "[engine]") {
   EngineSettings settings;
   settings.cookie_threshold = 0;
   EnginePair pair(initiator_config(), responder_config(), settings);
@@ -460,7 +472,8 @@ TEST_CASE("Past the half-open threshold the responder asks for a cookie and the 
   require_up(pair);
   const auto inits = of_exchange(pair.a.sink.log, iana::ExchangeType::IKE_SA_INIT);
   REQUIRE(inits.size() == 2);
-  const auto first_answer = decode(of_exchange(pair.b.sink.log, iana::ExchangeType::IKE_SA_INIT).front().bytes);
+  const auto first_answer =
+      decode(of_exchange(pair.b.sink.log, iana::ExchangeType::IKE_SA_INIT).front().bytes);
   const auto cookie = ike::find_notifies(first_answer.payloads, iana::NotifyMessageType::COOKIE);
   REQUIRE(cookie.size() == 1);
   const auto retry = decode(inits[1].bytes);
@@ -501,6 +514,49 @@ TEST_CASE("Long IKE_AUTH messages go as RFC 7383 fragments and a lost fragment i
   const auto answers = of_exchange(pair.b.sink.log, iana::ExchangeType::IKE_AUTH);
   REQUIRE(requests.size() % 2 == 0);
   REQUIRE(answers.size() % 2 == 0);
-  for (size_t i = 0; i < answers.size() / 2; ++i) CHECK(answers[i].bytes == answers[i + answers.size() / 2].bytes);
+  for (size_t i = 0; i < answers.size() / 2; ++i)
+    CHECK(answers[i].bytes == answers[i + answers.size() / 2].bytes);
   CHECK(pair.b.engine->counters().retransmitted_responses == 1);
+}
+
+TEST_CASE("INITIAL_CONTACT from a restarted initiator replaces the responder's stale IKE SA and children",
+          "[engine]") {
+  EnginePair pair(initiator_config(), responder_config());
+  pair.initiate();
+  require_up(pair);
+  const uint64_t old_b = pair.b.events.of<IkeSaEstablished>().front().ike_sa;
+  // The initiator restarts: a new engine, an empty kernel, the same configuration.
+  pair.a.kernel = RecordingKernelPort(0xa1000001);
+  pair.a.start(pair.clock, {}, {initiator_config()});
+  pair.initiate();
+
+  REQUIRE(pair.b.events.of<IkeSaEstablished>().size() == 2);
+  REQUIRE(pair.b.events.of<IkeSaDeleted>().size() == 1);
+  CHECK(pair.b.events.of<IkeSaDeleted>().front().ike_sa == old_b);
+  CHECK(pair.b.events.of<ChildSaDeleted>().size() == 1);
+  REQUIRE(pair.b.engine->ike_sas().size() == 1);
+  CHECK(pair.b.engine->ike_sas().front().unique_id != old_b);
+  // The old policies went before the new ones came, so the new CHILD_SA installed cleanly.
+  REQUIRE(pair.b.events.of<ChildSaInstalled>().size() == 2);
+  CHECK(pair.b.kernel.sas.size() == 2);
+  CHECK(pair.b.kernel.policies.size() == 3);
+  require_crosswise(pair.a.kernel, pair.b.kernel);
+  require_crosswise(pair.b.kernel, pair.a.kernel);
+}
+
+TEST_CASE("Without INITIAL_CONTACT a second IKE SA lives beside the first", "[engine]") {
+  auto a = initiator_config();
+  a.send_initial_contact = false;
+  a.children.front().local_ts = selectors("10.3.0.0/16");
+  auto b = responder_config();
+  b.children.front().remote_ts = selectors("10.1.0.0/16, 10.3.0.0/16");
+  EnginePair pair(a, b);
+  pair.initiate();
+  auto second = a;
+  second.children.front().local_ts = selectors("10.1.0.0/16");
+  pair.a.start(pair.clock, {}, {second});
+  pair.initiate();
+  CHECK(pair.b.events.of<IkeSaDeleted>().empty());
+  CHECK(pair.b.engine->ike_sas().size() == 2);
+  CHECK(pair.b.kernel.sas.size() == 4);
 }

@@ -63,15 +63,16 @@ TEST_CASE("Our responder answers charon's IKE_SA_INIT request choosing charon's 
     const auto* n_theirs = std::get_if<ike::NotifyPayload>(&theirs.payloads[i].body);
     if (n_ours != nullptr && n_theirs != nullptr) {
       CHECK(n_ours->type == n_theirs->type);
-      if (n_ours->type == iana::NotifyMessageType::SIGNATURE_HASH_ALGORITHMS) CHECK(n_ours->data == n_theirs->data);
+      if (n_ours->type == iana::NotifyMessageType::SIGNATURE_HASH_ALGORITHMS)
+        CHECK(n_ours->data == n_theirs->data);
     }
   }
   CHECK(sent.bytes.size() == charon_response.bytes.size() - 16);
 
   // Judged from charon's side, our NAT detection data says: no NAT either way.
-  const auto verdict = ikev2::evaluate_nat_detection(ours.header.initiator_spi, ours.header.responder_spi,
-                                                     ours.payloads, ikev2::nat_endpoint(responder.endpoint),
-                                                     ikev2::nat_endpoint(initiator));
+  const auto verdict =
+      ikev2::evaluate_nat_detection(ours.header.initiator_spi, ours.header.responder_spi, ours.payloads,
+                                    ikev2::nat_endpoint(responder.endpoint), ikev2::nat_endpoint(initiator));
   CHECK(verdict.peer_supports);
   CHECK(!verdict.local_behind_nat);
   CHECK(!verdict.remote_behind_nat);

@@ -19,19 +19,23 @@ bool protocols_compatible(const Selector& a, const Selector& b) {
 
 }  // namespace
 
-Expected<std::vector<ike::Payload>, Failure> Engine::propose_first_child(IkeSa& sa, const ChildConfig& child) {
+Expected<std::vector<ike::Payload>, Failure> Engine::propose_first_child(IkeSa& sa,
+                                                                         const ChildConfig& child) {
   auto tsi = resolve(child.local_ts, sa.local.address.view());
   auto tsr = resolve(child.remote_ts, sa.remote.address.view());
   if (!tsi || !tsr) {
-    return unexpected(Failure{FailureReason::ts_unacceptable, std::nullopt, !tsi ? tsi.error() : tsr.error()});
+    return unexpected(
+        Failure{FailureReason::ts_unacceptable, std::nullopt, !tsi ? tsi.error() : tsr.error()});
   }
   const uint32_t reqid = next_reqid_++;
-  auto spi = ports_.kernel.allocate_spi({sa.remote.address, sa.local.address, iana::SecurityProtocolId::ESP, reqid});
+  auto spi =
+      ports_.kernel.allocate_spi({sa.remote.address, sa.local.address, iana::SecurityProtocolId::ESP, reqid});
   if (!spi) return unexpected(Failure{FailureReason::kernel_refused, std::nullopt, spi.error().message});
   sa.pending_child = PendingChild{&child, reqid, *spi, *tsi, *tsr};
 
   std::vector<ike::Payload> out;
-  if (child.mode == IpsecMode::transport) out.push_back(notify_payload(iana::NotifyMessageType::USE_TRANSPORT_MODE));
+  if (child.mode == IpsecMode::transport)
+    out.push_back(notify_payload(iana::NotifyMessageType::USE_TRANSPORT_MODE));
   out.push_back(ike::Payload{ike::SaPayload{to_sa_proposals(child.esp_proposals, spi_bytes(*spi))}});
   out.push_back(ike::Payload{ike::TsiPayload{to_wire(*tsi)}});
   out.push_back(ike::Payload{ike::TsrPayload{to_wire(*tsr)}});
@@ -75,8 +79,8 @@ std::vector<ike::Payload> Engine::answer_first_child(IkeSa& sa, const std::vecto
   }
   if (child == nullptr) {
     return refuse(first_name, FailureReason::ts_unacceptable, iana::NotifyMessageType::TS_UNACCEPTABLE,
-                  "proposed TSi " + format_selectors(*proposed_tsi) + " TSr " + format_selectors(*proposed_tsr) +
-                      " fit no child");
+                  "proposed TSi " + format_selectors(*proposed_tsi) + " TSr " +
+                      format_selectors(*proposed_tsr) + " fit no child");
   }
   auto selected = select_proposal(child->esp_proposals, sa_payload->proposals);
   std::optional<uint32_t> spi_out = selected ? spi_value(selected->spi) : std::nullopt;
@@ -89,23 +93,32 @@ std::vector<ike::Payload> Engine::answer_first_child(IkeSa& sa, const std::vecto
       has_notify(request, iana::NotifyMessageType::USE_TRANSPORT_MODE) && child->mode == IpsecMode::transport;
 
   const uint32_t reqid = next_reqid_++;
-  auto spi_in = ports_.kernel.allocate_spi({sa.remote.address, sa.local.address, iana::SecurityProtocolId::ESP, reqid});
+  auto spi_in =
+      ports_.kernel.allocate_spi({sa.remote.address, sa.local.address, iana::SecurityProtocolId::ESP, reqid});
   // A CHILD_SA the kernel will not take is answered as charon does: NO_PROPOSAL_CHOSEN, IKE SA kept.
   if (!spi_in) {
     return refuse(child->name, FailureReason::kernel_refused, iana::NotifyMessageType::NO_PROPOSAL_CHOSEN,
                   spi_in.error().message);
   }
-  ChildSa installed{child->name,         reqid,         *spi_in,      *spi_out,
-                    transport ? IpsecMode::transport : IpsecMode::tunnel,      selected->transforms,
-                    narrowed.tsr,        narrowed.tsi,  {},           {}};
+  ChildSa installed{child->name,
+                    reqid,
+                    *spi_in,
+                    *spi_out,
+                    transport ? IpsecMode::transport : IpsecMode::tunnel,
+                    selected->transforms,
+                    narrowed.tsr,
+                    narrowed.tsi,
+                    {},
+                    {}};
   if (auto ok = install_child(sa, installed, *child); !ok) {
-    return refuse(child->name, ok.error().reason, iana::NotifyMessageType::NO_PROPOSAL_CHOSEN, ok.error().detail);
+    return refuse(child->name, ok.error().reason, iana::NotifyMessageType::NO_PROPOSAL_CHOSEN,
+                  ok.error().detail);
   }
 
   std::vector<ike::Payload> out;
   if (transport) out.push_back(notify_payload(iana::NotifyMessageType::USE_TRANSPORT_MODE));
-  out.push_back(ike::Payload{ike::SaPayload{{to_accepted_proposal(selected->transforms, selected->number,
-                                                                  spi_bytes(*spi_in))}}});
+  out.push_back(ike::Payload{
+      ike::SaPayload{{to_accepted_proposal(selected->transforms, selected->number, spi_bytes(*spi_in))}}});
   out.push_back(ike::Payload{ike::TsiPayload{to_wire(narrowed.tsi)}});
   out.push_back(ike::Payload{ike::TsrPayload{to_wire(narrowed.tsr)}});
   emit(ChildSaInstalled{sa.unique_id, conn.name, installed.name, installed.reqid, installed.spi_in,
@@ -139,7 +152,8 @@ void Engine::complete_first_child(IkeSa& sa, const std::vector<ike::Payload>& re
   auto accepted = check_accepted_proposal(config.esp_proposals, sa_payload->proposals);
   std::optional<uint32_t> spi_out = accepted ? spi_value(accepted->spi) : std::nullopt;
   if (!accepted || !spi_out) {
-    fail({FailureReason::protocol_error, std::nullopt, accepted ? "ESP SPI is not 4 bytes" : accepted.error()});
+    fail({FailureReason::protocol_error, std::nullopt,
+          accepted ? "ESP SPI is not 4 bytes" : accepted.error()});
     return;
   }
   auto tsi = from_wire(tsi_payload->selectors);
@@ -156,21 +170,30 @@ void Engine::complete_first_child(IkeSa& sa, const std::vector<ike::Payload>& re
   }
   const bool transport = config.mode == IpsecMode::transport &&
                          has_notify(response, iana::NotifyMessageType::USE_TRANSPORT_MODE);
-  ChildSa child{config.name, pending.reqid, pending.spi_in, *spi_out,
-                transport ? IpsecMode::transport : IpsecMode::tunnel, accepted->transforms, *tsi, *tsr, {}, {}};
+  ChildSa child{config.name,
+                pending.reqid,
+                pending.spi_in,
+                *spi_out,
+                transport ? IpsecMode::transport : IpsecMode::tunnel,
+                accepted->transforms,
+                *tsi,
+                *tsr,
+                {},
+                {}};
   sa.pending_child.reset();
   if (auto ok = install_child(sa, child, config); !ok) {
     emit(ChildSaFailed{sa.unique_id, conn_name, config.name, ok.error()});
     send_child_delete(sa, pending.spi_in);
     return;
   }
-  emit(ChildSaInstalled{sa.unique_id, conn_name, child.name, child.reqid, child.spi_in, child.spi_out, child.mode,
-                        child.transforms, child.local_ts, child.remote_ts});
+  emit(ChildSaInstalled{sa.unique_id, conn_name, child.name, child.reqid, child.spi_in, child.spi_out,
+                        child.mode, child.transforms, child.local_ts, child.remote_ts});
   sa.children.push_back(std::move(child));
 }
 
 Expected<Ok, Failure> Engine::install_child(IkeSa& sa, ChildSa& child, const ChildConfig& config) {
-  const KernelSaId inbound_id{sa.remote.address, sa.local.address, child.spi_in, iana::SecurityProtocolId::ESP};
+  const KernelSaId inbound_id{sa.remote.address, sa.local.address, child.spi_in,
+                              iana::SecurityProtocolId::ESP};
   auto give_up = [&](FailureReason reason, std::string detail) {
     uninstall_child(child);
     // The SPI from allocate_spi is held by the kernel until its SA is deleted.
@@ -192,10 +215,12 @@ Expected<Ok, Failure> Engine::install_child(IkeSa& sa, ChildSa& child, const Chi
   const auto& out_keys = initiator ? keys->initiator_to_responder : keys->responder_to_initiator;
 
   auto kernel_sa = [&](KernelSaId id, bool inbound, const crypto::ChildSaDirectionKeys& k) {
-    return KernelSa{id,        inbound,          child.mode,  child.reqid,   t.encryption.id, t.encryption.key_bits,
-                    t.integrity, k.encryption,   k.integrity, t.esn,         config.lifetime};
+    return KernelSa{
+        id,          inbound,      child.mode,  child.reqid, t.encryption.id, t.encryption.key_bits,
+        t.integrity, k.encryption, k.integrity, t.esn,       config.lifetime};
   };
-  const KernelSaId outbound_id{sa.local.address, sa.remote.address, child.spi_out, iana::SecurityProtocolId::ESP};
+  const KernelSaId outbound_id{sa.local.address, sa.remote.address, child.spi_out,
+                               iana::SecurityProtocolId::ESP};
   for (const auto& [id, inbound, k] :
        {std::tuple{inbound_id, true, &in_keys}, std::tuple{outbound_id, false, &out_keys}}) {
     if (auto added = ports_.kernel.add_sa(kernel_sa(id, inbound, *k)); !added) {
@@ -204,9 +229,10 @@ Expected<Ok, Failure> Engine::install_child(IkeSa& sa, ChildSa& child, const Chi
     child.kernel_sas.push_back(id);
   }
 
-  auto add_policy = [&](const Selector& src, const Selector& dst, PolicyDirection direction, const IpAddress& from,
-                        const IpAddress& to) -> Expected<Ok, KernelError> {
-    KernelPolicy policy{src, dst, direction, child.mode, from, to, iana::SecurityProtocolId::ESP, child.reqid};
+  auto add_policy = [&](const Selector& src, const Selector& dst, PolicyDirection direction,
+                        const IpAddress& from, const IpAddress& to) -> Expected<Ok, KernelError> {
+    KernelPolicy policy{src,        dst, direction, child.mode, from, to, iana::SecurityProtocolId::ESP,
+                        child.reqid};
     auto added = ports_.kernel.add_policy(policy);
     if (added) child.kernel_policies.push_back({src, dst, direction});
     return added;
@@ -214,7 +240,8 @@ Expected<Ok, Failure> Engine::install_child(IkeSa& sa, ChildSa& child, const Chi
   for (const auto& local : child.local_ts) {
     for (const auto& remote : child.remote_ts) {
       if (!same_family(local, remote) || !protocols_compatible(local, remote)) continue;
-      std::vector<std::tuple<const Selector*, const Selector*, PolicyDirection, const IpAddress*, const IpAddress*>>
+      std::vector<
+          std::tuple<const Selector*, const Selector*, PolicyDirection, const IpAddress*, const IpAddress*>>
           entries{{&local, &remote, PolicyDirection::out, &sa.local.address, &sa.remote.address},
                   {&remote, &local, PolicyDirection::in, &sa.remote.address, &sa.local.address}};
       // Forwarded traffic needs its own policy in tunnel mode (RFC 4301 §5.2 via the Linux fwd direction).

@@ -167,9 +167,10 @@ void Engine::handle_request(IkeSa& sa, const ike::Header& header, const std::vec
       // Further CHILD_SAs and rekeying are not negotiated yet: refusing keeps the peer from retrying
       // into silence and declaring us dead (§1.3).
       if (sa.state == IkeSaState::established) {
-        send_response(sa, header.exchange, header.message_id,
-                      {ike::Payload{ike::NotifyPayload{iana::SecurityProtocolId::NONE, {},
-                                                       iana::NotifyMessageType::NO_ADDITIONAL_SAS, {}}}});
+        send_response(
+            sa, header.exchange, header.message_id,
+            {ike::Payload{ike::NotifyPayload{
+                iana::SecurityProtocolId::NONE, {}, iana::NotifyMessageType::NO_ADDITIONAL_SAS, {}}}});
         return;
       }
       break;
@@ -179,7 +180,8 @@ void Engine::handle_request(IkeSa& sa, const ike::Header& header, const std::vec
   ++counters_.unexpected;
 }
 
-void Engine::handle_response(IkeSa& sa, const ike::Header& header, const std::vector<ike::Payload>& payloads) {
+void Engine::handle_response(IkeSa& sa, const ike::Header& header,
+                             const std::vector<ike::Payload>& payloads) {
   sa.requests.completed();
   switch (header.exchange) {
     case iana::ExchangeType::IKE_AUTH:
@@ -263,7 +265,8 @@ std::optional<std::vector<crypto::Bytes>> Engine::protect(const IkeSa& sa, const
   if (!sa.peer_fragmentation || whole->size() <= settings_.fragment_size) {
     return std::vector<crypto::Bytes>{std::move(*whole)};
   }
-  auto fragments = ike::fragment_message(header, inner, *sa.outbound_cipher(), settings_.fragment_size, ports_.rng);
+  auto fragments =
+      ike::fragment_message(header, inner, *sa.outbound_cipher(), settings_.fragment_size, ports_.rng);
   if (!fragments) return std::nullopt;
   return std::move(*fragments);
 }
@@ -326,7 +329,8 @@ Expected<uint64_t, std::string> Engine::initiate(std::string_view connection, st
 }
 
 Expected<Ok, std::string> Engine::terminate(uint64_t ike_sa) {
-  auto it = std::find_if(sas_.begin(), sas_.end(), [&](const auto& e) { return e.second->unique_id == ike_sa; });
+  auto it =
+      std::find_if(sas_.begin(), sas_.end(), [&](const auto& e) { return e.second->unique_id == ike_sa; });
   if (it == sas_.end()) return unexpected("no IKE SA with id " + std::to_string(ike_sa));
   IkeSa& sa = *it->second;
   if (sa.state == IkeSaState::deleting) return Ok{};
@@ -394,8 +398,13 @@ std::optional<TimePoint> Engine::next_deadline() const {
 std::vector<IkeSaSummary> Engine::ike_sas() const {
   std::vector<IkeSaSummary> out;
   for (const auto& [spi, sa] : sas_) {
-    IkeSaSummary s{sa->unique_id, sa->connection ? sa->connection->name : std::string{}, sa->role, sa->state,
-                   sa->spi_i, sa->spi_r, {}};
+    IkeSaSummary s{sa->unique_id,
+                   sa->connection ? sa->connection->name : std::string{},
+                   sa->role,
+                   sa->state,
+                   sa->spi_i,
+                   sa->spi_r,
+                   {}};
     for (const auto& c : sa->children) s.children.push_back(c.name);
     out.push_back(std::move(s));
   }

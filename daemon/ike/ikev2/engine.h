@@ -36,13 +36,13 @@ struct EnginePorts {
 
 // What was dropped and why: every datagram the engine does not act on is counted here.
 struct EngineCounters {
-  uint64_t decode_failed = 0;          // not a well-formed IKEv2 message
-  uint64_t integrity_failed = 0;       // SK/SKF did not verify or decrypt
-  uint64_t unknown_spi = 0;            // no IKE SA of ours has these SPIs
-  uint64_t out_of_window = 0;          // old, replayed or future Message ID; unrequested response
-  uint64_t unexpected = 0;             // an exchange this SA cannot take in its state
-  uint64_t retransmitted_requests = 0; // our requests sent again after a timeout
-  uint64_t retransmitted_responses = 0;// cached responses sent again for a repeated request
+  uint64_t decode_failed = 0;            // not a well-formed IKEv2 message
+  uint64_t integrity_failed = 0;         // SK/SKF did not verify or decrypt
+  uint64_t unknown_spi = 0;              // no IKE SA of ours has these SPIs
+  uint64_t out_of_window = 0;            // old, replayed or future Message ID; unrequested response
+  uint64_t unexpected = 0;               // an exchange this SA cannot take in its state
+  uint64_t retransmitted_requests = 0;   // our requests sent again after a timeout
+  uint64_t retransmitted_responses = 0;  // cached responses sent again for a repeated request
 };
 
 // A read-only view of one IKE SA, for listings and tests.
@@ -98,7 +98,8 @@ class Engine {
   void remove_sa(IkeSa& sa);
   void fail_sa(IkeSa& sa, Failure failure);
   uint64_t fresh_spi();
-  ike::Header header_for(const IkeSa& sa, iana::ExchangeType exchange, bool response, uint32_t message_id) const;
+  ike::Header header_for(const IkeSa& sa, iana::ExchangeType exchange, bool response,
+                         uint32_t message_id) const;
   // Sends a new request under the next Message ID and keeps it for retransmission.
   // False when the message could not be built; the caller then fails the SA.
   bool send_request(IkeSa& sa, iana::ExchangeType exchange, const std::vector<ike::Payload>& inner);
@@ -115,14 +116,15 @@ class Engine {
 
   // exchange_ike_sa_init.cpp (§1.2, §2.7, §2.14)
   void send_ike_sa_init_request(IkeSa& sa, iana::KeyExchangeMethod group);
-  void on_ike_sa_init_request(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote, const ike::Message& request,
-                              crypto::ByteView bytes);
+  void on_ike_sa_init_request(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
+                              const ike::Message& request, crypto::ByteView bytes);
   void on_ike_sa_init_response(IkeSa& sa, const ike::Message& response, crypto::ByteView bytes);
   Expected<Ok, std::string> derive_ike_sa_keys(IkeSa& sa, crypto::ByteView shared_secret);
   // True when the request may proceed; otherwise it has been answered with a cookie to return (§2.6).
-  bool cookie_admits(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote, const ike::Message& request);
-  void send_ike_sa_init_error(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote, const ike::Header& request,
-                              iana::NotifyMessageType type, crypto::Bytes data);
+  bool cookie_admits(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
+                     const ike::Message& request);
+  void send_ike_sa_init_error(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
+                              const ike::Header& request, iana::NotifyMessageType type, crypto::Bytes data);
 
   // exchange_ike_auth.cpp (§1.2, §2.15)
   void send_ike_auth_request(IkeSa& sa);

@@ -6,27 +6,42 @@ namespace ipsecd::ikev2 {
 
 std::string_view name(FailureReason reason) {
   switch (reason) {
-    case FailureReason::no_proposal_chosen: return "no proposal chosen";
-    case FailureReason::invalid_ke_payload: return "invalid KE payload";
-    case FailureReason::authentication_failed: return "authentication failed";
-    case FailureReason::identity_mismatch: return "identity mismatch";
-    case FailureReason::ts_unacceptable: return "traffic selectors unacceptable";
-    case FailureReason::kernel_refused: return "kernel refused";
-    case FailureReason::peer_unreachable: return "peer unreachable";
-    case FailureReason::half_open_timeout: return "half-open timeout";
-    case FailureReason::protocol_error: return "protocol error";
-    case FailureReason::peer_error: return "peer error";
+    case FailureReason::no_proposal_chosen:
+      return "no proposal chosen";
+    case FailureReason::invalid_ke_payload:
+      return "invalid KE payload";
+    case FailureReason::authentication_failed:
+      return "authentication failed";
+    case FailureReason::identity_mismatch:
+      return "identity mismatch";
+    case FailureReason::ts_unacceptable:
+      return "traffic selectors unacceptable";
+    case FailureReason::kernel_refused:
+      return "kernel refused";
+    case FailureReason::peer_unreachable:
+      return "peer unreachable";
+    case FailureReason::half_open_timeout:
+      return "half-open timeout";
+    case FailureReason::protocol_error:
+      return "protocol error";
+    case FailureReason::peer_error:
+      return "peer error";
   }
   return "unknown";
 }
 
 std::string_view name(IkeSaState state) {
   switch (state) {
-    case IkeSaState::init_sent: return "IKE_SA_INIT sent";
-    case IkeSaState::auth_sent: return "IKE_AUTH sent";
-    case IkeSaState::half_open: return "half-open";
-    case IkeSaState::established: return "established";
-    case IkeSaState::deleting: return "deleting";
+    case IkeSaState::init_sent:
+      return "IKE_SA_INIT sent";
+    case IkeSaState::auth_sent:
+      return "IKE_AUTH sent";
+    case IkeSaState::half_open:
+      return "half-open";
+    case IkeSaState::established:
+      return "established";
+    case IkeSaState::deleting:
+      return "deleting";
   }
   return "unknown";
 }

@@ -20,16 +20,16 @@ enum class IkeRole : uint8_t { initiator, responder };
 
 // Why an IKE SA or CHILD_SA did not come up or went away.
 enum class FailureReason : uint8_t {
-  no_proposal_chosen,      // no common proposal (ours or the peer's NO_PROPOSAL_CHOSEN)
-  invalid_ke_payload,      // the peer wants a group we do not offer
-  authentication_failed,   // AUTH did not verify, here or at the peer
-  identity_mismatch,       // no connection accepts the peer's identity, or IDr is not who we expected
-  ts_unacceptable,         // traffic selectors do not fit the policy, here or at the peer
-  kernel_refused,          // the kernel port refused an SPI, SA or policy
-  peer_unreachable,        // retransmissions ran out (§2.1, §2.4)
-  half_open_timeout,       // IKE_SA_INIT answered, IKE_AUTH never came
-  protocol_error,          // a malformed or unexpected message from the peer
-  peer_error,              // another error notify from the peer
+  no_proposal_chosen,     // no common proposal (ours or the peer's NO_PROPOSAL_CHOSEN)
+  invalid_ke_payload,     // the peer wants a group we do not offer
+  authentication_failed,  // AUTH did not verify, here or at the peer
+  identity_mismatch,      // no connection accepts the peer's identity, or IDr is not who we expected
+  ts_unacceptable,        // traffic selectors do not fit the policy, here or at the peer
+  kernel_refused,         // the kernel port refused an SPI, SA or policy
+  peer_unreachable,       // retransmissions ran out (§2.1, §2.4)
+  half_open_timeout,      // IKE_SA_INIT answered, IKE_AUTH never came
+  protocol_error,         // a malformed or unexpected message from the peer
+  peer_error,             // another error notify from the peer
 };
 
 std::string_view name(FailureReason reason);
@@ -93,8 +93,8 @@ struct ChildSaDeleted {
   uint32_t spi_out = 0;
 };
 
-using Event =
-    std::variant<IkeSaEstablished, IkeSaFailed, IkeSaDeleted, ChildSaInstalled, ChildSaFailed, ChildSaDeleted>;
+using Event = std::variant<IkeSaEstablished, IkeSaFailed, IkeSaDeleted, ChildSaInstalled, ChildSaFailed,
+                           ChildSaDeleted>;
 
 class EventSink {
  public:

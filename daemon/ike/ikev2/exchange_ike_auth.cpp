@@ -29,10 +29,12 @@ void Engine::send_ike_auth_request(IkeSa& sa) {
   std::vector<ike::Payload> inner;
   inner.push_back(ike::Payload{ike::IdiPayload{conn.local_id.type, conn.local_id.data}});
   if (conn.send_initial_contact) inner.push_back(notify_payload(iana::NotifyMessageType::INITIAL_CONTACT));
-  if (conn.remote_id) inner.push_back(ike::Payload{ike::IdrPayload{conn.remote_id->type, conn.remote_id->data}});
-  const auto auth = crypto::psk_auth(*sa.prf, conn.local_auth.psk, octets_signed_by(sa, sa.role, conn.local_id));
-  inner.push_back(ike::Payload{ike::AuthPayload{iana::AuthenticationMethod::SHARED_KEY_MIC,
-                                                crypto::Bytes(auth.begin(), auth.end())}});
+  if (conn.remote_id)
+    inner.push_back(ike::Payload{ike::IdrPayload{conn.remote_id->type, conn.remote_id->data}});
+  const auto auth =
+      crypto::psk_auth(*sa.prf, conn.local_auth.psk, octets_signed_by(sa, sa.role, conn.local_id));
+  inner.push_back(ike::Payload{
+      ike::AuthPayload{iana::AuthenticationMethod::SHARED_KEY_MIC, crypto::Bytes(auth.begin(), auth.end())}});
   if (sa.pending_child) {
     auto child = propose_first_child(sa, *sa.pending_child->config);
     if (child) {
@@ -113,12 +115,12 @@ void Engine::on_ike_auth_request(IkeSa& sa, uint32_t message_id, const std::vect
 
   std::vector<ike::Payload> inner;
   inner.push_back(ike::Payload{ike::IdrPayload{connection->local_id.type, connection->local_id.data}});
-  const auto our_auth =
-      crypto::psk_auth(*sa.prf, connection->local_auth.psk, octets_signed_by(sa, IkeRole::responder, connection->local_id));
+  const auto our_auth = crypto::psk_auth(*sa.prf, connection->local_auth.psk,
+                                         octets_signed_by(sa, IkeRole::responder, connection->local_id));
   inner.push_back(ike::Payload{ike::AuthPayload{iana::AuthenticationMethod::SHARED_KEY_MIC,
                                                 crypto::Bytes(our_auth.begin(), our_auth.end())}});
-  emit(IkeSaEstablished{sa.unique_id, connection->name, sa.role, sa.local, sa.remote, connection->local_id, peer,
-                        sa.transforms});
+  emit(IkeSaEstablished{sa.unique_id, connection->name, sa.role, sa.local, sa.remote, connection->local_id,
+                        peer, sa.transforms});
   if (ike::find_first<ike::SaPayload>(payloads) != nullptr) {
     auto child = answer_first_child(sa, payloads);
     inner.insert(inner.end(), child.begin(), child.end());
@@ -143,23 +145,26 @@ void Engine::on_ike_auth_response(IkeSa& sa, const std::vector<ike::Payload>& pa
   if (conn.remote_id && *conn.remote_id != peer) {
     refusal = Failure{FailureReason::identity_mismatch, std::nullopt,
                       "responder is " + to_string(peer) + ", expected " + to_string(*conn.remote_id)};
-  } else if (auth->method != iana::AuthenticationMethod::SHARED_KEY_MIC || conn.remote_auth.method != AuthMethod::psk ||
-             !crypto::verify_psk_auth(*sa.prf, conn.remote_auth.psk, octets_signed_by(sa, other(sa.role), peer),
-                                      auth->data)) {
+  } else if (auth->method != iana::AuthenticationMethod::SHARED_KEY_MIC ||
+             conn.remote_auth.method != AuthMethod::psk ||
+             !crypto::verify_psk_auth(*sa.prf, conn.remote_auth.psk,
+                                      octets_signed_by(sa, other(sa.role), peer), auth->data)) {
     refusal = Failure{FailureReason::authentication_failed, std::nullopt,
                       "AUTH of " + to_string(peer) + " does not verify"};
   }
   if (refusal) {
     // §2.21.2: tell the responder, which already considers the SA up; no answer is awaited.
-    auto datagrams = protect(sa, header_for(sa, iana::ExchangeType::INFORMATIONAL, false, sa.requests.next_id()),
-                             {notify_payload(iana::NotifyMessageType::AUTHENTICATION_FAILED)});
+    auto datagrams =
+        protect(sa, header_for(sa, iana::ExchangeType::INFORMATIONAL, false, sa.requests.next_id()),
+                {notify_payload(iana::NotifyMessageType::AUTHENTICATION_FAILED)});
     if (datagrams) send_raw(sa, *datagrams);
     fail_sa(sa, std::move(*refusal));
     return;
   }
   sa.peer_id = peer;
   sa.state = IkeSaState::established;
-  emit(IkeSaEstablished{sa.unique_id, conn.name, sa.role, sa.local, sa.remote, conn.local_id, peer, sa.transforms});
+  emit(IkeSaEstablished{sa.unique_id, conn.name, sa.role, sa.local, sa.remote, conn.local_id, peer,
+                        sa.transforms});
   complete_first_child(sa, payloads);
 }
 

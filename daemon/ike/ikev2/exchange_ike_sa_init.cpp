@@ -55,7 +55,8 @@ void Engine::send_ike_sa_init_request(IkeSa& sa, iana::KeyExchangeMethod group) 
   payloads.push_back(ike::Payload{ike::NoncePayload{sa.nonce_i}});
   add_nat_detection(payloads, sa.spi_i, 0, sa.local, sa.remote);
   payloads.push_back(notify_payload(iana::NotifyMessageType::IKEV2_FRAGMENTATION_SUPPORTED));
-  payloads.push_back(notify_payload(iana::NotifyMessageType::SIGNATURE_HASH_ALGORITHMS, signature_hash_algorithms()));
+  payloads.push_back(
+      notify_payload(iana::NotifyMessageType::SIGNATURE_HASH_ALGORITHMS, signature_hash_algorithms()));
 
   auto encoded = ike::encode_message({header_for(sa, iana::ExchangeType::IKE_SA_INIT, false, 0), payloads});
   if (!encoded) {
@@ -131,11 +132,13 @@ void Engine::on_ike_sa_init_request(const ipsecd::Endpoint& local, const ipsecd:
   }
   if (!selected) {
     send_ike_sa_init_error(local, remote, request.header, iana::NotifyMessageType::NO_PROPOSAL_CHOSEN, {});
-    emit(IkeSaFailed{next_unique_id_++, candidates.empty() ? std::string{} : candidates.front()->name,
-                     IkeRole::responder,
-                     {FailureReason::no_proposal_chosen, std::nullopt,
-                      candidates.empty() ? "no connection for " + remote.address.to_string()
-                                         : "no proposal of " + remote.address.to_string() + " is acceptable"}});
+    emit(IkeSaFailed{
+        next_unique_id_++,
+        candidates.empty() ? std::string{} : candidates.front()->name,
+        IkeRole::responder,
+        {FailureReason::no_proposal_chosen, std::nullopt,
+         candidates.empty() ? "no connection for " + remote.address.to_string()
+                            : "no proposal of " + remote.address.to_string() + " is acceptable"}});
     return;
   }
   const iana::KeyExchangeMethod group = selected->transforms.key_exchange;
@@ -143,7 +146,8 @@ void Engine::on_ike_sa_init_request(const ipsecd::Endpoint& local, const ipsecd:
     // §1.2: the proposal fits but the guess of the group does not; no state is kept.
     crypto::Bytes wanted(2);
     Botan::store_be(static_cast<uint16_t>(group), wanted.data());
-    send_ike_sa_init_error(local, remote, request.header, iana::NotifyMessageType::INVALID_KE_PAYLOAD, wanted);
+    send_ike_sa_init_error(local, remote, request.header, iana::NotifyMessageType::INVALID_KE_PAYLOAD,
+                           wanted);
     return;
   }
   if (crypto::public_value_length(group) != ke->data.size()) {
@@ -183,7 +187,8 @@ void Engine::on_ike_sa_init_request(const ipsecd::Endpoint& local, const ipsecd:
   }
 
   std::vector<ike::Payload> out;
-  out.push_back(ike::Payload{ike::SaPayload{{to_accepted_proposal(selected->transforms, selected->number, {})}}});
+  out.push_back(
+      ike::Payload{ike::SaPayload{{to_accepted_proposal(selected->transforms, selected->number, {})}}});
   out.push_back(ike::Payload{ike::KePayload{group, (*our_ke)->public_value()}});
   out.push_back(ike::Payload{ike::NoncePayload{sa->nonce_r}});
   add_nat_detection(out, sa->spi_i, sa->spi_r, local, remote);
@@ -191,7 +196,8 @@ void Engine::on_ike_sa_init_request(const ipsecd::Endpoint& local, const ipsecd:
     out.push_back(notify_payload(iana::NotifyMessageType::IKEV2_FRAGMENTATION_SUPPORTED));
   }
   if (has_notify(payloads, iana::NotifyMessageType::SIGNATURE_HASH_ALGORITHMS)) {
-    out.push_back(notify_payload(iana::NotifyMessageType::SIGNATURE_HASH_ALGORITHMS, signature_hash_algorithms()));
+    out.push_back(
+        notify_payload(iana::NotifyMessageType::SIGNATURE_HASH_ALGORITHMS, signature_hash_algorithms()));
   }
   auto encoded = ike::encode_message({header_for(*sa, iana::ExchangeType::IKE_SA_INIT, true, 0), out});
   if (!encoded) return;
@@ -211,7 +217,8 @@ void Engine::on_ike_sa_init_response(IkeSa& sa, const ike::Message& response, cr
     // §2.6: start over with the cookie in front; the responder kept nothing. A second demand for the
     // same cookie means it did not take it: give up rather than loop.
     if (cookie.front()->data.empty() || cookie.front()->data == sa.cookie) {
-      fail_sa(sa, {FailureReason::protocol_error, iana::NotifyMessageType::COOKIE, "peer refused our cookie"});
+      fail_sa(sa,
+              {FailureReason::protocol_error, iana::NotifyMessageType::COOKIE, "peer refused our cookie"});
       return;
     }
     sa.cookie = cookie.front()->data;
@@ -221,7 +228,8 @@ void Engine::on_ike_sa_init_response(IkeSa& sa, const ike::Message& response, cr
   }
   if (const auto* error = first_error_notify(payloads)) {
     if (error->type == iana::NotifyMessageType::INVALID_KE_PAYLOAD && error->data.size() == 2) {
-      const auto wanted = static_cast<iana::KeyExchangeMethod>(Botan::load_be<uint16_t>(error->data.data(), 0));
+      const auto wanted =
+          static_cast<iana::KeyExchangeMethod>(Botan::load_be<uint16_t>(error->data.data(), 0));
       // §1.2: retry once in the group the responder asked for, if we offer it at all.
       if (wanted != sa.key_exchange->method() && offers_group(sa.connection->ike_proposals, wanted)) {
         sa.requests.withdraw();
@@ -237,7 +245,8 @@ void Engine::on_ike_sa_init_response(IkeSa& sa, const ike::Message& response, cr
   const auto* ke = ike::find_first<ike::KePayload>(payloads);
   const auto* nonce = ike::find_first<ike::NoncePayload>(payloads);
   if (sa_payload == nullptr || ke == nullptr || nonce == nullptr || response.header.responder_spi == 0) {
-    fail_sa(sa, {FailureReason::protocol_error, std::nullopt, "IKE_SA_INIT response lacks SA, KE, Nr or SPIr"});
+    fail_sa(sa,
+            {FailureReason::protocol_error, std::nullopt, "IKE_SA_INIT response lacks SA, KE, Nr or SPIr"});
     return;
   }
   auto accepted = check_accepted_proposal(sa.connection->ike_proposals, sa_payload->proposals);
@@ -245,7 +254,8 @@ void Engine::on_ike_sa_init_response(IkeSa& sa, const ike::Message& response, cr
     fail_sa(sa, {FailureReason::protocol_error, std::nullopt, accepted.error()});
     return;
   }
-  if (accepted->transforms.key_exchange != sa.key_exchange->method() || ke->group != sa.key_exchange->method()) {
+  if (accepted->transforms.key_exchange != sa.key_exchange->method() ||
+      ke->group != sa.key_exchange->method()) {
     fail_sa(sa, {FailureReason::protocol_error, std::nullopt, "responder's KE is not in the group we sent"});
     return;
   }
@@ -275,7 +285,8 @@ Expected<Ok, std::string> Engine::derive_ike_sa_keys(IkeSa& sa, crypto::ByteView
   auto skeyseed = crypto::ike_sa_skeyseed(**prf, sa.nonce_i, sa.nonce_r, shared_secret);
   if (!skeyseed) return unexpected(skeyseed.error());
   const crypto::SkAlgorithm algorithm = sa.transforms.sk_algorithm();
-  auto keys = crypto::derive_ike_sa_keys(**prf, *skeyseed, sa.nonce_i, sa.nonce_r, sa.spi_i, sa.spi_r, algorithm);
+  auto keys =
+      crypto::derive_ike_sa_keys(**prf, *skeyseed, sa.nonce_i, sa.nonce_r, sa.spi_i, sa.spi_r, algorithm);
   if (!keys) return unexpected(keys.error());
   auto cipher_i = crypto::make_sk_cipher(algorithm, keys->sk_ei, keys->sk_ai);
   if (!cipher_i) return unexpected(cipher_i.error());

@@ -8,7 +8,8 @@
 
 namespace ipsecd::ikev2 {
 
-void Engine::on_informational_request(IkeSa& sa, uint32_t message_id, const std::vector<ike::Payload>& payloads) {
+void Engine::on_informational_request(IkeSa& sa, uint32_t message_id,
+                                      const std::vector<ike::Payload>& payloads) {
   const std::string conn_name = sa.connection->name;
   bool delete_ike = false;
   std::vector<uint32_t> deleted_in;

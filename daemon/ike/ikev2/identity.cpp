@@ -28,10 +28,12 @@ Expected<crypto::Bytes, std::string> encode_dn(std::string_view text) {
     size_t start = 0;
     while (start <= text.size()) {
       const size_t comma = text.find(',', start);
-      const std::string_view rdn = trim(text.substr(start, comma == std::string_view::npos ? text.npos : comma - start));
+      const std::string_view rdn =
+          trim(text.substr(start, comma == std::string_view::npos ? text.npos : comma - start));
       const size_t eq = rdn.find('=');
       if (eq == std::string_view::npos || eq == 0) {
-        return unexpected("'" + std::string(rdn) + "' is not an attribute=value pair of a distinguished name");
+        return unexpected("'" + std::string(rdn) +
+                          "' is not an attribute=value pair of a distinguished name");
       }
       const std::string key(trim(rdn.substr(0, eq)));
       const std::string value(trim(rdn.substr(eq + 1)));
@@ -52,10 +54,10 @@ Expected<crypto::Bytes, std::string> encode_dn(std::string_view text) {
 
 // Botan's long attribute names and the short ones people write.
 const std::map<std::string, std::string> kShortNames{
-    {"X520.CommonName", "CN"},   {"X520.Country", "C"},     {"X520.Organization", "O"},
-    {"X520.OrganizationalUnit", "OU"}, {"X520.Locality", "L"}, {"X520.State", "ST"},
-    {"X520.SerialNumber", "SN"}, {"PKCS9.EmailAddress", "E"}, {"X520.Surname", "surname"},
-    {"X520.GivenName", "G"},     {"X520.Title", "T"},      {"RFC2247.DomainComponent", "DC"}};
+    {"X520.CommonName", "CN"},         {"X520.Country", "C"},       {"X520.Organization", "O"},
+    {"X520.OrganizationalUnit", "OU"}, {"X520.Locality", "L"},      {"X520.State", "ST"},
+    {"X520.SerialNumber", "SN"},       {"PKCS9.EmailAddress", "E"}, {"X520.Surname", "surname"},
+    {"X520.GivenName", "G"},           {"X520.Title", "T"},         {"RFC2247.DomainComponent", "DC"}};
 
 }  // namespace
 

@@ -83,7 +83,8 @@ struct IkeSa {
   // The initiator's key pair until the responder's KE arrives.
   std::unique_ptr<crypto::KeyExchange> key_exchange;
   crypto::Bytes cookie;
-  bool peer_fragmentation = false;  // the peer sent IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383 §2.3)  // echoed in IKE_SA_INIT after the responder asked for it (§2.6)
+  bool peer_fragmentation = false;  // the peer sent IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383 §2.3)  // echoed
+                                    // in IKE_SA_INIT after the responder asked for it (§2.6)
 
   RequestWindow requests;
   ResponseWindow responses;

@@ -37,11 +37,20 @@ inline const ike::NotifyPayload* first_error_notify(const std::vector<ike::Paylo
 inline Failure failure_from_notify(iana::NotifyMessageType type) {
   FailureReason reason = FailureReason::peer_error;
   switch (type) {
-    case iana::NotifyMessageType::NO_PROPOSAL_CHOSEN: reason = FailureReason::no_proposal_chosen; break;
-    case iana::NotifyMessageType::INVALID_KE_PAYLOAD: reason = FailureReason::invalid_ke_payload; break;
-    case iana::NotifyMessageType::AUTHENTICATION_FAILED: reason = FailureReason::authentication_failed; break;
-    case iana::NotifyMessageType::TS_UNACCEPTABLE: reason = FailureReason::ts_unacceptable; break;
-    default: break;
+    case iana::NotifyMessageType::NO_PROPOSAL_CHOSEN:
+      reason = FailureReason::no_proposal_chosen;
+      break;
+    case iana::NotifyMessageType::INVALID_KE_PAYLOAD:
+      reason = FailureReason::invalid_ke_payload;
+      break;
+    case iana::NotifyMessageType::AUTHENTICATION_FAILED:
+      reason = FailureReason::authentication_failed;
+      break;
+    case iana::NotifyMessageType::TS_UNACCEPTABLE:
+      reason = FailureReason::ts_unacceptable;
+      break;
+    default:
+      break;
   }
   return {reason, type, "peer sent " + std::string(iana::name(type))};
 }

@@ -31,7 +31,8 @@ class TimeSource {
 class DatagramSink {
  public:
   virtual ~DatagramSink() = default;
-  virtual void send(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote, crypto::ByteView bytes) = 0;
+  virtual void send(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
+                    crypto::ByteView bytes) = 0;
 };
 
 // A kernel refusal as a value: errno and a sentence a person can act on.
