@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+using namespace ipsecd;
 using namespace ipsecd::netlink;
 
 namespace {

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "common/expected.h"
-#include "netlink/ip_address.h"
+#include "common/ip_address.h"
 #include "netlink/kernel_error.h"
 
 #include <memory>

@@ -1,7 +1,7 @@
 // The vocabulary of the XFRM interface: SA and policy descriptions, what the kernel reports back, events.
 #pragma once
 
-#include "netlink/ip_address.h"
+#include "common/ip_address.h"
 
 #include <botan/secmem.h>
 

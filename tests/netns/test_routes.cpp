@@ -9,6 +9,7 @@
 
 #include <cerrno>
 
+using namespace ipsecd;
 using namespace ipsecd::netlink;
 using ipsecd::test::ip;
 using ipsecd::test::run;

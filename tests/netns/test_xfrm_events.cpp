@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <poll.h>
 
+using namespace ipsecd;
 using namespace ipsecd::netlink;
 using ipsecd::test::ip;
 using ipsecd::test::run;

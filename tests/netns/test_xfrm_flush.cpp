@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+using namespace ipsecd;
 using namespace ipsecd::netlink;
 using ipsecd::test::ip;
 using ipsecd::test::run;

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <set>
 
+using namespace ipsecd;
 using namespace ipsecd::netlink;
 using ipsecd::test::ip;
 using ipsecd::test::run;

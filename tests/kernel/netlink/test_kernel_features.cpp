@@ -19,6 +19,7 @@
 #include <chrono>
 #include <tuple>
 
+using namespace ipsecd;
 using namespace ipsecd::netlink;
 using namespace ipsecd::test;
 using ipsecd::iana::EncryptionAlgorithm;

@@ -10,6 +10,7 @@
 
 #include <netinet/in.h>
 
+using namespace ipsecd;
 using namespace ipsecd::netlink;
 using namespace ipsecd::test;
 using ipsecd::iana::EncryptionAlgorithm;

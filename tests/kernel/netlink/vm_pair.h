@@ -31,7 +31,7 @@ struct Transform {
   size_t integrity_key = 0;
 };
 
-netlink::IpAddress address(const char* text);
+IpAddress address(const char* text);
 netlink::Selector host_selector(const char* src, const char* dst, uint8_t protocol = 0);
 netlink::Selector subnet_selector(const char* src, const char* dst);
 
