@@ -20,9 +20,28 @@ std::string missing_algorithm(const ErrorContext& c, std::string_view extack) {
   return "the kernel's crypto API lacks a requested algorithm: load its module or choose another";
 }
 
+// XFRM_MSG_MIGRATE (xfrm_do_migrate, xfrm_migrate in net/xfrm): its errnos mean other things than for
+// the other requests. Empty when the generic sentence fits.
+std::string_view migrate_advice(int error_number) {
+  switch (error_number) {
+    case ENOPROTOOPT: return "the kernel was built without CONFIG_XFRM_MIGRATE: MOBIKE address updates need it";
+    case ENOENT: return "no policy with exactly this selector and direction (and if_id) to migrate";
+    case ENODATA:
+      return "the policy has no template with this protocol, mode, reqid and these old tunnel addresses "
+             "(already migrated?), or an SA could not be moved (one with the new addresses and SPI exists?)";
+    case EINVAL:
+      return "the kernel rejected the migration: 1 to 6 distinct entries with non-zero new addresses, "
+             "a valid direction";
+    default: return {};
+  }
+}
+
 std::string advice(const ErrorContext& c, int error_number, std::string_view extack) {
   const bool sa = c.operation.find("SA") != std::string_view::npos;
   const bool policy = c.operation.find("policy") != std::string_view::npos;
+  if (c.operation.starts_with("migrate")) {
+    if (const auto m = migrate_advice(error_number); !m.empty()) return std::string(m);
+  }
   switch (error_number) {
     case EPROTONOSUPPORT:
       if (c.protocol == "AH") return "the kernel has no AH support: load ah4/ah6";

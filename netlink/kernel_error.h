@@ -13,7 +13,7 @@ struct KernelError {
 
 // What the failed request was about, so the sentence can name the protocol or algorithm at fault.
 struct ErrorContext {
-  std::string_view operation;  // "add SA", "allocate SPI", ...
+  std::string_view operation;  // "add SA", "allocate SPI", "migrate out policy ...", ...
   std::string_view protocol;   // "ESP", "AH" or empty
   std::string_view algorithms; // kernel names of the algorithms in the request, comma separated
 };

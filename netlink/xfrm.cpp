@@ -42,6 +42,15 @@ void put_sa_id(MessageBuffer& buffer, uint16_t type, const SaId& id) {
   }
 }
 
+std::string_view direction_name(PolicyDirection direction) {
+  switch (direction) {
+    case PolicyDirection::In: return "in";
+    case PolicyDirection::Out: return "out";
+    case PolicyDirection::Fwd: return "fwd";
+  }
+  return "?";
+}
+
 std::string describe(const SaId& id) {
   return fmt::format("{} SA {:#x} {} -> {}", protocol_name(id.protocol), id.spi, id.src.to_string(),
                      id.dst.to_string());
@@ -228,6 +237,20 @@ Expected<std::vector<PolicyInfo>, KernelError> Xfrm::dump_policies() {
   });
   if (!r) return unexpected(r.error());
   return out;
+}
+
+Expected<Ok, KernelError> Xfrm::migrate(const MigrateRequest& request) {
+  const std::string operation = fmt::format("migrate {} policy {} -> {}", direction_name(request.direction),
+                                            request.selector.src.to_string(), request.selector.dst.to_string());
+  // reqid 0 would be the kernel's wildcard and could move SAs of other key managers.
+  for (const auto& e : request.entries) {
+    if (!owned_.contains(e.reqid)) return not_owned(operation, e.reqid, owned_);
+  }
+  MessageBuffer buffer;
+  const ErrorContext context{operation, "", ""};
+  auto encoded = encode_migrate(buffer, request, context);
+  if (!encoded) return encoded;
+  return socket_.request(buffer, false, context, {});
 }
 
 Expected<FlushResult, KernelError> Xfrm::flush_own() {

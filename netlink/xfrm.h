@@ -61,6 +61,10 @@ class Xfrm {
                                           uint32_t if_id = 0);
   Expected<std::vector<PolicyInfo>, KernelError> dump_policies();
 
+  // XFRM_MSG_MIGRATE (needs CONFIG_XFRM_MIGRATE). Fails with ENOENT when no policy has this selector and
+  // direction, ENODATA when none of its templates matches an entry.
+  Expected<Ok, KernelError> migrate(const MigrateRequest& request);
+
   // Deletes every SA whose reqid and every policy with a template whose reqid lies in the owned range.
   Expected<FlushResult, KernelError> flush_own();
 

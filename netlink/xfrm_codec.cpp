@@ -52,6 +52,11 @@ std::string algorithm_name_of(const nlattr* attr) {
   return std::string(name, strnlen(name, 64));
 }
 
+// XFRM_MAX_DEPTH (net/xfrm.h, not in the uapi headers): templates per policy and entries per MIGRATE.
+constexpr size_t kXfrmMaxDepth = 6;
+
+bool is_ip_family(int family) { return family == AF_INET || family == AF_INET6; }
+
 }  // namespace
 
 void to_kernel(const IpAddress& in, xfrm_address_t& out) {
@@ -341,6 +346,81 @@ PolicyInfo decode_policy(const xfrm_userpolicy_info& info, const XfrmAttributes&
   p.mark = decode_mark(attributes[XFRMA_MARK]);
   if (const auto* id = attribute_as<uint32_t>(attributes[XFRMA_IF_ID])) p.if_id = *id;
   return p;
+}
+
+Expected<Ok, KernelError> encode_migrate(MessageBuffer& buffer, const MigrateRequest& request,
+                                         const ErrorContext& context) {
+  auto fail = [&](std::string_view why) { return unexpected(local_error(context.operation, 0, why)); };
+  if (request.entries.empty() || request.entries.size() > kXfrmMaxDepth) {
+    return fail("a migration moves 1 to 6 templates (XFRM_MAX_DEPTH)");
+  }
+  std::vector<xfrm_user_migrate> entries;
+  for (const auto& e : request.entries) {
+    if (!is_ip_family(e.old_src.family) || e.old_src.family != e.old_dst.family || !is_ip_family(e.new_src.family) ||
+        e.new_src.family != e.new_dst.family) {
+      return fail("each migrated template needs old and new source and destination, each pair of one family");
+    }
+    xfrm_user_migrate u{};
+    to_kernel(e.old_dst, u.old_daddr);
+    to_kernel(e.old_src, u.old_saddr);
+    to_kernel(e.new_dst, u.new_daddr);
+    to_kernel(e.new_src, u.new_saddr);
+    u.proto = static_cast<uint8_t>(e.protocol);
+    u.mode = static_cast<uint8_t>(e.mode);
+    u.reqid = e.reqid;
+    u.old_family = static_cast<uint16_t>(e.old_dst.family);
+    u.new_family = static_cast<uint16_t>(e.new_dst.family);
+    entries.push_back(u);
+  }
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buffer.header());
+  nlh->nlmsg_type = XFRM_MSG_MIGRATE;
+  auto* id = static_cast<xfrm_userpolicy_id*>(mnl_nlmsg_put_extra_header(nlh, sizeof(xfrm_userpolicy_id)));
+  id->sel = to_kernel(request.selector);
+  id->dir = static_cast<uint8_t>(request.direction);
+  bool fits = buffer.put(nlh, XFRMA_MIGRATE, entries.data(), entries.size() * sizeof(xfrm_user_migrate));
+  if (request.km_address) {
+    const auto& k = *request.km_address;
+    if (!is_ip_family(k.local.family) || k.local.family != k.remote.family) {
+      return fail("the key managers' addresses must both be IPv4 or both IPv6");
+    }
+    xfrm_user_kmaddress km{};
+    to_kernel(k.local, km.local);
+    to_kernel(k.remote, km.remote);
+    km.family = static_cast<uint16_t>(k.local.family);
+    fits &= buffer.put(nlh, XFRMA_KMADDRESS, &km, sizeof km);
+  }
+  if (request.if_id != 0) fits &= buffer.put(nlh, XFRMA_IF_ID, &request.if_id, sizeof request.if_id);
+  if (!fits) return fail("the migration does not fit in a netlink message");
+  return Ok{};
+}
+
+MigrateEvent decode_migrate(const xfrm_userpolicy_id& id, const nlmsghdr* message) {
+  MigrateEvent e;
+  e.selector = from_kernel(id.sel);
+  e.direction = static_cast<PolicyDirection>(id.dir);
+  if (mnl_nlmsg_get_payload_len(message) < sizeof(xfrm_userpolicy_id)) return e;
+  // Not parse_attributes: its table keeps only the last attribute of each type.
+  auto each = [](const nlattr* attr, void* data) {
+    auto& event = *static_cast<MigrateEvent*>(data);
+    const auto type = mnl_attr_get_type(attr);
+    if (type == XFRMA_MIGRATE) {
+      // Whole entries only: one per attribute from the kernel, several in a request-style array.
+      const auto count = mnl_attr_get_payload_len(attr) / sizeof(xfrm_user_migrate);
+      const auto* raw = static_cast<const uint8_t*>(mnl_attr_get_payload(attr));
+      for (size_t i = 0; i < count; ++i) {
+        xfrm_user_migrate u;
+        std::memcpy(&u, raw + i * sizeof u, sizeof u);
+        event.entries.push_back({from_kernel(u.old_saddr, u.old_family), from_kernel(u.old_daddr, u.old_family),
+                                 from_kernel(u.new_saddr, u.new_family), from_kernel(u.new_daddr, u.new_family),
+                                 static_cast<IpsecProtocol>(u.proto), static_cast<IpsecMode>(u.mode), u.reqid});
+      }
+    } else if (const auto* k = type == XFRMA_KMADDRESS ? attribute_as<xfrm_user_kmaddress>(attr) : nullptr) {
+      event.km_address = KmAddress{from_kernel(k->local, k->family), from_kernel(k->remote, k->family)};
+    }
+    return MNL_CB_OK;
+  };
+  mnl_attr_parse(message, sizeof(xfrm_userpolicy_id), each, &e);
+  return e;
 }
 
 }  // namespace ipsecd::netlink

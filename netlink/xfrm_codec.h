@@ -41,6 +41,13 @@ PolicyInfo decode_policy(const xfrm_userpolicy_info& info, const XfrmAttributes&
 std::vector<PolicyTemplate> decode_templates(const nlattr* attribute);
 Mark decode_mark(const nlattr* attribute);
 
+// XFRM_MSG_MIGRATE body: the policy id, every entry in one XFRMA_MIGRATE attribute (the kernel divides its
+// length by sizeof(xfrm_user_migrate)), XFRMA_KMADDRESS and XFRMA_IF_ID when given.
+Expected<Ok, KernelError> encode_migrate(MessageBuffer& buffer, const MigrateRequest& request,
+                                         const ErrorContext& context);
+// The MIGRATE multicast: the kernel sends one XFRMA_MIGRATE attribute per entry, so all are read.
+MigrateEvent decode_migrate(const xfrm_userpolicy_id& id, const nlmsghdr* message);
+
 // Kernel names of the algorithms in a spec, for error sentences.
 std::string algorithm_names(const SaSpec& sa);
 std::string_view protocol_name(IpsecProtocol protocol);

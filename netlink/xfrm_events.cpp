@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <linux/xfrm.h>
 
-#include <cstring>
 #include <optional>
 
 namespace ipsecd::netlink {
@@ -64,25 +63,10 @@ std::optional<XfrmEvent> decode_polexpire(const nlmsghdr* nlh) {
                            x->hard != 0};
 }
 
-std::optional<XfrmEvent> decode_migrate(const nlmsghdr* nlh) {
+std::optional<XfrmEvent> decode_migrate_event(const nlmsghdr* nlh) {
   const auto* id = payload_as<xfrm_userpolicy_id>(nlh);
   if (id == nullptr) return std::nullopt;
-  MigrateEvent e;
-  e.selector = from_kernel(id->sel);
-  e.direction = static_cast<PolicyDirection>(id->dir);
-  const auto attributes = parse_attributes(nlh, sizeof(xfrm_userpolicy_id));
-  if (const nlattr* m = attributes[XFRMA_MIGRATE]) {
-    const auto count = mnl_attr_get_payload_len(m) / sizeof(xfrm_user_migrate);
-    const auto* raw = static_cast<const uint8_t*>(mnl_attr_get_payload(m));
-    for (size_t i = 0; i < count; ++i) {
-      xfrm_user_migrate u;
-      std::memcpy(&u, raw + i * sizeof u, sizeof u);
-      e.entries.push_back({from_kernel(u.old_saddr, u.old_family), from_kernel(u.old_daddr, u.old_family),
-                           from_kernel(u.new_saddr, u.new_family), from_kernel(u.new_daddr, u.new_family),
-                           static_cast<IpsecProtocol>(u.proto), static_cast<IpsecMode>(u.mode), u.reqid});
-    }
-  }
-  return e;
+  return decode_migrate(*id, nlh);
 }
 
 std::optional<XfrmEvent> decode_mapping(const nlmsghdr* nlh) {
@@ -119,7 +103,7 @@ Expected<std::vector<XfrmEvent>, KernelError> XfrmListener::read_events() {
       case XFRM_MSG_ACQUIRE: e = decode_acquire(nlh); break;
       case XFRM_MSG_EXPIRE: e = decode_expire(nlh); break;
       case XFRM_MSG_POLEXPIRE: e = decode_polexpire(nlh); break;
-      case XFRM_MSG_MIGRATE: e = decode_migrate(nlh); break;
+      case XFRM_MSG_MIGRATE: e = decode_migrate_event(nlh); break;
       case XFRM_MSG_MAPPING: e = decode_mapping(nlh); break;
       default: break;
     }

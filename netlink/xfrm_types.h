@@ -192,17 +192,45 @@ struct PolicyExpireEvent {
   bool hard = false;
 };
 
+// One template (and the SA with the same protocol, mode, reqid and old addresses) moved from the old
+// tunnel endpoints to the new ones (XFRM_MSG_MIGRATE, struct xfrm_user_migrate). The new pair may be of
+// another family than the old one.
 struct MigrateEntry {
   IpAddress old_src, old_dst, new_src, new_dst;
   IpsecProtocol protocol = IpsecProtocol::Esp;
   IpsecMode mode = IpsecMode::Transport;
   uint32_t reqid = 0;
+  bool operator==(const MigrateEntry&) const = default;
 };
 
+// The key managers' own addresses after the move (XFRMA_KMADDRESS, struct xfrm_user_kmaddress): where
+// IKE now runs, for listeners that follow it (RFC 4555 §3.5 updates the IKE SA's addresses too).
+struct KmAddress {
+  IpAddress local;
+  IpAddress remote;
+  bool operator==(const KmAddress&) const = default;
+};
+
+// A policy's templates moved to new endpoints (ours or someone else's XFRM_MSG_MIGRATE).
 struct MigrateEvent {
   Selector selector;
   PolicyDirection direction = PolicyDirection::Out;
   std::vector<MigrateEntry> entries;
+  std::optional<KmAddress> km_address;
+};
+
+// XFRM_MSG_MIGRATE for one policy, as a MOBIKE address update (RFC 4555 §3.5) needs it: the policy found by
+// its exact selector and direction gets the entries' new tunnel endpoints in every template that matches an
+// entry (protocol, mode, reqid, old addresses), and the kernel moves the one SA per entry that has those
+// old addresses, protocol, mode and reqid to the new addresses (a clone with the same keys and SPI; the
+// old SA is deleted). Migrate the out, in and fwd policies of a CHILD_SA to move both of its
+// SAs. Listeners get a MigrateEvent.
+struct MigrateRequest {
+  Selector selector;
+  PolicyDirection direction = PolicyDirection::Out;
+  std::vector<MigrateEntry> entries;  // 1 to 6 (XFRM_MAX_DEPTH), each with an owned reqid
+  std::optional<KmAddress> km_address;  // the IKE SA's new addresses, passed on to listeners
+  uint32_t if_id = 0;                   // only the policy and SAs with this if_id (0 = any)
 };
 
 // The peer's NAT mapping changed (ESP in UDP arrived from a new address or port).
