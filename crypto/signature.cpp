@@ -192,9 +192,9 @@ Expected<Bytes, std::string> sign_auth_data(AuthenticationMethod method, const B
   return out;
 }
 
-Expected<SignatureScheme, std::string> verify_auth_data(AuthenticationMethod method,
-                                                        const Botan::Public_Key& key, ByteView auth_data,
-                                                        ByteView signed_octets) {
+Expected<SignatureScheme, std::string> verify_auth_data(
+    AuthenticationMethod method, const Botan::Public_Key& key, ByteView auth_data, ByteView signed_octets,
+    std::span<const iana::HashAlgorithm> acceptable_hashes) {
   SignatureScheme scheme;
   BotanScheme s;
   ByteView signature;
@@ -213,6 +213,15 @@ Expected<SignatureScheme, std::string> verify_auth_data(AuthenticationMethod met
     auto decoded = decode_algorithm_identifier(auth_data.subspan(1, length));
     if (!decoded) return decoded;
     scheme = *decoded;
+    const iana::HashAlgorithm hash = hash_algorithm(scheme);
+    if (hash == iana::HashAlgorithm::SHA1) {
+      return unexpected(
+          fmt::format("refusing {}: SHA-1 must not be used for signatures (RFC 8247 §3.2)", name(scheme)));
+    }
+    if (std::find(acceptable_hashes.begin(), acceptable_hashes.end(), hash) == acceptable_hashes.end()) {
+      return unexpected(fmt::format("refusing {}: hash {} was not announced (RFC 7427 §4)", name(scheme),
+                                    iana::name(hash)));
+    }
     s = botan_scheme(scheme);
     signature = auth_data.subspan(1 + length);
   } else {

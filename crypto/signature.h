@@ -34,10 +34,15 @@ Expected<Bytes, std::string> sign_auth_data(iana::AuthenticationMethod method, c
                                             std::optional<SignatureScheme> scheme, ByteView signed_octets,
                                             Botan::RandomNumberGenerator& rng);
 
-// Verifies received Authentication Data. Returns the scheme that verified so the caller can check it
-// against local policy and what it announced; an error says why the signature is refused.
-Expected<SignatureScheme, std::string> verify_auth_data(iana::AuthenticationMethod method,
-                                                        const Botan::Public_Key& key, ByteView auth_data,
-                                                        ByteView signed_octets);
+// Verifies received Authentication Data. Returns the scheme that verified; an error says why the signature is
+// refused.
+//
+// For method 14, `acceptable_hashes` is what we announced in SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4): a
+// scheme whose hash is not in it is refused before any signature check, and SHA-1 is refused even if listed
+// (RFC 8247 §3.2: MUST NOT be used for signatures in IKEv2). Methods 1 and 9-11 fix their hash by definition
+// (method 1 is SHA-1, RFC 7296 §3.8) and ignore `acceptable_hashes`.
+Expected<SignatureScheme, std::string> verify_auth_data(
+    iana::AuthenticationMethod method, const Botan::Public_Key& key, ByteView auth_data,
+    ByteView signed_octets, std::span<const iana::HashAlgorithm> acceptable_hashes);
 
 }  // namespace ipsecd::crypto

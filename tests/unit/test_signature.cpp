@@ -8,6 +8,7 @@
 #include <botan/ec_group.h>
 #include <botan/ecdsa.h>
 #include <botan/hex.h>
+#include <botan/pubkey.h>
 
 #include <catch2/catch.hpp>
 
@@ -42,24 +43,28 @@ std::unique_ptr<Botan::Private_Key> ecdsa_key(const char* curve) {
 
 const Bytes octets = hex("0011223344556677889900aabbccddeeff");
 
+// What exchange_ike_sa_init announces in SIGNATURE_HASH_ALGORITHMS.
+const std::vector<HashAlgorithm> announced{HashAlgorithm::SHA2_256, HashAlgorithm::SHA2_384,
+                                           HashAlgorithm::SHA2_512, HashAlgorithm::IDENTITY};
+
 // Signs, verifies, then flips a bit in the signed octets and in the signature: both must fail.
 void round_trip(AuthenticationMethod method, const Botan::Private_Key& key,
                 std::optional<SignatureScheme> scheme) {
   auto auth = sign_auth_data(method, key, scheme, octets, system_rng());
   REQUIRE(auth.has_value());
-  auto verified = verify_auth_data(method, key, *auth, octets);
+  auto verified = verify_auth_data(method, key, *auth, octets, announced);
   REQUIRE(verified.has_value());
   if (scheme) CHECK(*verified == *scheme);
 
   Bytes tampered_octets = octets;
   tampered_octets[3] ^= 0x04;
-  auto bad_data = verify_auth_data(method, key, *auth, tampered_octets);
+  auto bad_data = verify_auth_data(method, key, *auth, tampered_octets, announced);
   REQUIRE_FALSE(bad_data.has_value());
   CHECK(bad_data.error().find("does not verify") != std::string::npos);
 
   Bytes tampered_auth = *auth;
   tampered_auth.back() ^= 0x01;
-  CHECK_FALSE(verify_auth_data(method, key, tampered_auth, octets).has_value());
+  CHECK_FALSE(verify_auth_data(method, key, tampered_auth, octets, announced).has_value());
 }
 
 }  // namespace
@@ -231,21 +236,23 @@ TEST_CASE("Auth method 14 refuses mismatches and malformed data", "[auth]") {
   auto auth = sign_auth_data(method, *rsa, SignatureScheme::RSA_PSS_SHA256, octets, system_rng());
   REQUIRE(auth.has_value());
   // Verifying with the wrong key type, a truncated blob, or a length byte pointing past the end.
-  CHECK_FALSE(verify_auth_data(method, *ecdsa, *auth, octets).has_value());
-  CHECK_FALSE(verify_auth_data(method, *rsa, Bytes(auth->begin(), auth->begin() + 10), octets).has_value());
+  CHECK_FALSE(verify_auth_data(method, *ecdsa, *auth, octets, announced).has_value());
+  CHECK_FALSE(verify_auth_data(method, *rsa, Bytes(auth->begin(), auth->begin() + 10), octets, announced)
+                  .has_value());
   Bytes bad_length = *auth;
   bad_length[0] = 0xff;
-  CHECK_FALSE(verify_auth_data(method, *rsa, bad_length, octets).has_value());
-  CHECK_FALSE(verify_auth_data(method, *rsa, Bytes{}, octets).has_value());
+  CHECK_FALSE(verify_auth_data(method, *rsa, bad_length, octets, announced).has_value());
+  CHECK_FALSE(verify_auth_data(method, *rsa, Bytes{}, octets, announced).has_value());
   // A PSS signature relabelled as PKCS#1 v1.5 does not verify.
   const Bytes pss_id = encode_algorithm_identifier(SignatureScheme::RSA_PSS_SHA256);
   const Bytes pkcs1_id = encode_algorithm_identifier(SignatureScheme::RSA_PKCS1_SHA256);
   Bytes relabelled{static_cast<uint8_t>(pkcs1_id.size())};
   relabelled.insert(relabelled.end(), pkcs1_id.begin(), pkcs1_id.end());
   relabelled.insert(relabelled.end(), auth->begin() + 1 + static_cast<long>(pss_id.size()), auth->end());
-  CHECK_FALSE(verify_auth_data(method, *rsa, relabelled, octets).has_value());
+  CHECK_FALSE(verify_auth_data(method, *rsa, relabelled, octets, announced).has_value());
   // PSK is not a signature method.
-  CHECK_FALSE(verify_auth_data(AuthenticationMethod::SHARED_KEY_MIC, *rsa, *auth, octets).has_value());
+  CHECK_FALSE(
+      verify_auth_data(AuthenticationMethod::SHARED_KEY_MIC, *rsa, *auth, octets, announced).has_value());
 }
 
 TEST_CASE("Signature scheme choice follows the peer's announced hashes", "[auth]") {
@@ -261,4 +268,42 @@ TEST_CASE("Signature scheme choice follows the peer's announced hashes", "[auth]
   CHECK(*choose_signature_scheme(*ecdsa, only384) == SignatureScheme::ECDSA_SHA384);
   CHECK_FALSE(choose_signature_scheme(*ed25519, only384).has_value());
   CHECK_FALSE(choose_signature_scheme(*rsa, std::vector<HashAlgorithm>{HashAlgorithm::SHA1}).has_value());
+}
+
+TEST_CASE("Auth method 14 refuses SHA-1 and hashes we did not announce", "[auth]") {
+  auto rsa = fixture_key("ee-rsa.key.pem");
+  const auto method = AuthenticationMethod::DIGITAL_SIGNATURE;
+
+  // A genuine sha1WithRSAEncryption signature in method 14 layout, made with Botan directly because
+  // sign_auth_data refuses SHA-1. It is refused even when SHA-1 is in the acceptable list.
+  Botan::PK_Signer signer(*rsa, system_rng(), "EMSA3(SHA-1)", Botan::IEEE_1363);
+  const Bytes signature = signer.sign_message(octets, system_rng());
+  const Bytes sha1_id = encode_algorithm_identifier(SignatureScheme::RSA_PKCS1_SHA1);
+  Bytes sha1_auth{static_cast<uint8_t>(sha1_id.size())};
+  sha1_auth.insert(sha1_auth.end(), sha1_id.begin(), sha1_id.end());
+  sha1_auth.insert(sha1_auth.end(), signature.begin(), signature.end());
+  const std::vector<HashAlgorithm> with_sha1{HashAlgorithm::SHA1, HashAlgorithm::SHA2_256};
+  auto sha1 = verify_auth_data(method, *rsa, sha1_auth, octets, with_sha1);
+  REQUIRE_FALSE(sha1.has_value());
+  CHECK(sha1.error().find("SHA-1") != std::string::npos);
+  // The same RSA-SHA-1 signature under method 1 is what RFC 7296 §3.8 defines: it verifies.
+  CHECK(verify_auth_data(AuthenticationMethod::RSA_DIGITAL_SIGNATURE, *rsa, signature, octets,
+                         std::vector<HashAlgorithm>{})
+            .has_value());
+
+  // A valid SHA-384 signature when only SHA-256 was announced.
+  auto auth = sign_auth_data(method, *rsa, SignatureScheme::RSA_PKCS1_SHA384, octets, system_rng());
+  REQUIRE(auth.has_value());
+  const std::vector<HashAlgorithm> only256{HashAlgorithm::SHA2_256};
+  auto unannounced = verify_auth_data(method, *rsa, *auth, octets, only256);
+  REQUIRE_FALSE(unannounced.has_value());
+  CHECK(unannounced.error().find("SHA2_384") != std::string::npos);
+  CHECK(verify_auth_data(method, *rsa, *auth, octets, std::vector<HashAlgorithm>{HashAlgorithm::SHA2_384})
+            .has_value());
+
+  // Ed25519 needs IDENTITY to have been announced.
+  auto ed25519 = fixture_key("ee-ed25519.key.pem");
+  auto ed_auth = sign_auth_data(method, *ed25519, SignatureScheme::ED25519, octets, system_rng());
+  REQUIRE(ed_auth.has_value());
+  CHECK_FALSE(verify_auth_data(method, *ed25519, *ed_auth, octets, only256).has_value());
 }
