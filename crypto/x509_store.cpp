@@ -130,6 +130,17 @@ Expected<ValidatedCertificate, CertificateError> TrustStore::validate(
           problem.failure,
           fmt::format("{}: {}", describe(problem.failure, problem.code), culprit.subject_dn().to_string())});
     }
+    // RFC 4945 §5.1.3.2: an end entity whose keyUsage allows neither digitalSignature nor nonRepudiation
+    // must not authenticate an IKE peer. Botan does not check this for Usage_Type::UNSPECIFIED, and no
+    // other usage type means exactly this. An absent keyUsage extension allows everything.
+    const Botan::Key_Constraints usage = end_entity.constraints();
+    if (usage != Botan::NO_CONSTRAINTS &&
+        (usage & (Botan::DIGITAL_SIGNATURE | Botan::NON_REPUDIATION)) == 0) {
+      return unexpected(CertificateError{
+          CertificateFailure::NOT_ALLOWED,
+          fmt::format("key usage allows neither digitalSignature nor nonRepudiation (RFC 4945 §5.1.3.2): {}",
+                      end_entity.subject_dn().to_string())});
+    }
     auto valid_until = std::chrono::system_clock::time_point::max();
     for (const auto& cert : result.cert_path()) {
       valid_until = std::min(valid_until, cert->not_after().to_std_timepoint());

@@ -188,6 +188,19 @@ TEST_CASE("A certificate listed in the CRL is refused as revoked", "[x509]") {
   CHECK(trust_store(true)->validate(cert("ee-ecdsa.pem"), intermediates, valid_time).has_value());
 }
 
+TEST_CASE("An end entity whose key usage does not allow signing is refused", "[x509]") {
+  auto store = trust_store(true);
+  const std::vector<Botan::X509_Certificate> intermediates{cert("intermediate-ca.pem")};
+  // keyUsage = keyAgreement only: the chain itself is fine, the certificate cannot authenticate a peer.
+  auto key_agreement = store->validate(cert("ee-key-agreement.pem"), intermediates, valid_time);
+  REQUIRE_FALSE(key_agreement.has_value());
+  CHECK(key_agreement.error().failure == CertificateFailure::NOT_ALLOWED);
+  CHECK(key_agreement.error().message.find("digitalSignature") != std::string::npos);
+  CHECK(key_agreement.error().message.find("key-agreement.example.com") != std::string::npos);
+  // The fixtures with keyUsage = digitalSignature from the same CA pass.
+  CHECK(store->validate(cert("ee-ecdsa.pem"), intermediates, valid_time).has_value());
+}
+
 TEST_CASE("Validated key cache hits without re-validating", "[x509]") {
   ValidatedKeyCache cache(trust_store(true), 8);
   const std::vector<Botan::X509_Certificate> intermediates{cert("intermediate-ca.pem")};
