@@ -14,11 +14,13 @@ Expected<std::shared_ptr<const ValidatedCertificate>, CertificateError> Validate
   {
     std::lock_guard lock(mutex_);
     if (auto it = index_.find(fingerprint); it != index_.end()) {
-      if (now < it->second->second->valid_until) {
+      const ValidatedCertificate& cached = *it->second->second;
+      if (now >= cached.valid_from && now < cached.valid_until) {
         lru_.splice(lru_.begin(), lru_, it->second);
         return it->second->second;
       }
-      // Something on the path has expired since: forget it and let validation report why.
+      // Something on the path has expired since, or is not valid yet at `now` (a clock set back or a
+      // caller passing an earlier time): forget it and let validation report why.
       lru_.erase(it->second);
       index_.erase(it);
     }

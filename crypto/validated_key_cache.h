@@ -16,7 +16,8 @@ namespace ipsecd::crypto {
 
 // Path validation costs about 1.7 ms, and peers present the same certificate at every rekey and
 // reconnect, so a validated end entity is remembered (least recently used evicted beyond `capacity`).
-// A hit is only reused while `now` is before the earliest notAfter of the path that validated. The cache
+// A hit is only reused while `now` is inside the window every certificate of the path that validated
+// shares: at or after the latest notBefore and before the earliest notAfter (RFC 5280 §6.1.3). The cache
 // belongs to one TrustStore: a config reload with new CAs or CRLs makes a new cache. Thread-safe.
 class ValidatedKeyCache {
  public:

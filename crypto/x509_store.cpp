@@ -142,11 +142,13 @@ Expected<ValidatedCertificate, CertificateError> TrustStore::validate(
                       end_entity.subject_dn().to_string())});
     }
     auto valid_until = std::chrono::system_clock::time_point::max();
+    auto valid_from = std::chrono::system_clock::time_point::min();
     for (const auto& cert : result.cert_path()) {
       valid_until = std::min(valid_until, cert->not_after().to_std_timepoint());
+      valid_from = std::max(valid_from, cert->not_before().to_std_timepoint());
     }
     std::shared_ptr<const Botan::Public_Key> key(end_entity.load_subject_public_key());
-    return ValidatedCertificate{end_entity, std::move(key), valid_until};
+    return ValidatedCertificate{end_entity, std::move(key), valid_until, valid_from};
   } catch (const std::exception& e) {
     return unexpected(CertificateError{CertificateFailure::OTHER,
                                        fmt::format("certificate validation failed: {}", e.what())});

@@ -33,12 +33,13 @@ struct CertificateError {
   std::string message;
 };
 
-// A chain that validated: the end entity, its public key and the earliest notAfter on the path (the time
-// until which the result may be reused).
+// A chain that validated: the end entity, its public key, and the window in which the result may be
+// reused: from the latest notBefore to the earliest notAfter on the path.
 struct ValidatedCertificate {
   Botan::X509_Certificate end_entity;
   std::shared_ptr<const Botan::Public_Key> public_key;
   std::chrono::system_clock::time_point valid_until;
+  std::chrono::system_clock::time_point valid_from;
 };
 
 // Not safe for concurrent mutation; build it while loading config, then share it read-only (validate is

@@ -230,6 +230,26 @@ TEST_CASE("Validated key cache hits without re-validating", "[x509]") {
   CHECK(cache.validations() == 5);
 }
 
+TEST_CASE("Validated key cache does not answer for a time before the path's notBefore", "[x509]") {
+  // Without the CRL, whose thisUpdate (2026) would refuse the 2025 validations below.
+  ValidatedKeyCache cache(trust_store(false), 8);
+  const std::vector<Botan::X509_Certificate> intermediates{cert("intermediate-ca.pem")};
+  auto first = cache.validate(cert("ee-ecdsa.pem"), intermediates, valid_time);
+  REQUIRE(first.has_value());
+  CHECK(first->get()->valid_from == at(2025, 1, 1));
+  CHECK(first->get()->valid_until == at(2055, 1, 1));
+  // 2024 is before every notBefore on the path: the cached success must not be reused.
+  auto early = cache.validate(cert("ee-ecdsa.pem"), intermediates, at(2024, 6, 1));
+  REQUIRE_FALSE(early.has_value());
+  CHECK(early.error().failure == CertificateFailure::NOT_YET_VALID);
+  CHECK(cache.validations() == 2);
+  // The first instant of the window is inside it.
+  REQUIRE(cache.validate(cert("ee-ecdsa.pem"), intermediates, at(2025, 1, 1)).has_value());
+  CHECK(cache.validations() == 3);
+  REQUIRE(cache.validate(cert("ee-ecdsa.pem"), {}, at(2025, 1, 1)).has_value());
+  CHECK(cache.validations() == 3);
+}
+
 TEST_CASE("Validated key cache is bounded and evicts the least recently used", "[x509]") {
   ValidatedKeyCache cache(trust_store(true), 2);
   const std::vector<Botan::X509_Certificate> intermediates{cert("intermediate-ca.pem")};
