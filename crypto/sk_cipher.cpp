@@ -2,9 +2,11 @@
 #include "crypto/sk_cipher.h"
 
 #include "crypto/integrity.h"
+#include "crypto/iv_counter.h"
 
 #include <botan/aead.h>
 #include <botan/cipher_mode.h>
+#include <botan/rng.h>
 
 #include <utility>
 
@@ -104,6 +106,15 @@ class CbcSkCipher final : public SkCipher {
         decryptor_(keyed<Botan::Cipher_Mode>(spec_.botan_name, Botan::DECRYPTION, key)),
         integrity_(std::move(integrity)) {}
 
+  Expected<Bytes, std::string> next_iv(Botan::RandomNumberGenerator& rng) const override {
+    try {
+      Bytes iv(iv_size());
+      rng.randomize(iv.data(), iv.size());
+      return iv;
+    } catch (const std::exception& e) {
+      return unexpected(std::string("the RNG failed to produce an IV: ") + e.what());
+    }
+  }
   size_t iv_size() const override { return spec_.block; }
   size_t block_size() const override { return spec_.block; }
   size_t icv_size() const override { return integrity_.icv_size(); }
@@ -173,6 +184,9 @@ class AeadSkCipher final : public SkCipher {
         decryptor_(keyed<Botan::AEAD_Mode>(spec_.botan_name, Botan::DECRYPTION, key)),
         salt_(std::move(salt)) {}
 
+  Expected<Bytes, std::string> next_iv(Botan::RandomNumberGenerator&) const override {
+    return iv_counter_.next();
+  }
   size_t iv_size() const override { return aead_iv_size; }
   size_t block_size() const override { return spec_.block; }
   size_t icv_size() const override { return spec_.tag; }
@@ -217,6 +231,8 @@ class AeadSkCipher final : public SkCipher {
   mutable std::unique_ptr<Botan::AEAD_Mode> encryptor_;
   mutable std::unique_ptr<Botan::AEAD_Mode> decryptor_;
   SecureBytes salt_;
+  // Advanced by next_iv(), which is const so protect_message can take a const SkCipher&.
+  mutable IvCounter iv_counter_;
 };
 
 }  // namespace
@@ -254,8 +270,10 @@ Expected<std::unique_ptr<SkCipher>, std::string> make_sk_cipher(const SkAlgorith
   try {
     if (spec->aead) {
       const ByteView key = encryption_key.first(spec->key);
-      SecureBytes salt(encryption_key.begin() + static_cast<std::ptrdiff_t>(key.size()), encryption_key.end());
-      return std::unique_ptr<SkCipher>(std::make_unique<AeadSkCipher>(std::move(spec).value(), key, std::move(salt)));
+      SecureBytes salt(encryption_key.begin() + static_cast<std::ptrdiff_t>(key.size()),
+                       encryption_key.end());
+      return std::unique_ptr<SkCipher>(
+          std::make_unique<AeadSkCipher>(std::move(spec).value(), key, std::move(salt)));
     }
     auto integrity = Integrity::make(algorithm.integrity, integrity_key);
     if (!integrity) return unexpected(integrity.error());

@@ -10,6 +10,10 @@
 #include <optional>
 #include <string>
 
+namespace Botan {
+class RandomNumberGenerator;
+}
+
 namespace ipsecd::crypto {
 
 // The negotiated ENCR (with its Key Length attribute in bits; 0 where the algorithm has a fixed size) and
@@ -37,10 +41,20 @@ struct SkKeyLengths {
 Expected<SkKeyLengths, std::string> sk_key_lengths(const SkAlgorithm& algorithm);
 
 // One direction's keys bound to one algorithm. The caller lays out the message; this class only turns
-// plaintext into ciphertext+ICV and back.
+// plaintext into ciphertext+ICV and back, and hands out the IVs to seal with.
+//
+// One instance is not for concurrent use, although its methods are const (so a const SkCipher& can seal):
+// it holds keyed Botan mode objects that each call restarts, and the AEAD IV counter. Make one per SA
+// direction, owned and used by the thread that runs that SA, and never a second sealing instance from the
+// same key, whose counter would repeat the first one's IVs.
 class SkCipher {
  public:
   virtual ~SkCipher() = default;
+  // The IV for the next message sealed with this instance, iv_size() bytes.
+  //  - AEAD: a 64-bit big-endian counter starting at zero, so IVs are sequential and never repeat under the
+  //    key (RFC 5282 §3.1, RFC 7634 §2); an error once it would wrap.
+  //  - CBC: fresh bytes from `rng`, because CBC IVs must be unpredictable (RFC 7296 §3.14).
+  virtual Expected<Bytes, std::string> next_iv(Botan::RandomNumberGenerator& rng) const = 0;
   virtual size_t iv_size() const = 0;
   // Plaintext + padding + the Pad Length byte must be a multiple of this.
   virtual size_t block_size() const = 0;

@@ -1,7 +1,6 @@
 // The Encrypted payload (RFC 7296 §3.14): an inner payload chain into a protected message and back.
 #include "daemon/ike/sk_protection.h"
 
-#include <botan/rng.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -50,8 +49,9 @@ namespace {
 Expected<crypto::Bytes, std::string> seal_sk(const Header& header, iana::PayloadType first_inner,
                                              crypto::ByteView plaintext, const crypto::SkCipher& cipher,
                                              crypto::ByteView iv, crypto::ByteView padding) {
-  const Message outer{header, {Payload{SkPayload{first_inner, crypto::Bytes(encrypted_body_size(
-                                                                  cipher, plaintext.size(), padding.size()))}}}};
+  const Message outer{header,
+                      {Payload{SkPayload{first_inner, crypto::Bytes(encrypted_body_size(
+                                                          cipher, plaintext.size(), padding.size()))}}}};
   return seal_message(outer, plaintext, cipher, iv, padding);
 }
 
@@ -70,11 +70,12 @@ Expected<crypto::Bytes, std::string> protect_message(const Header& header, const
                                                      Botan::RandomNumberGenerator& rng) {
   auto plaintext = encode_payloads(inner);
   if (!plaintext) return unexpected(plaintext.error());
-  crypto::Bytes iv(cipher.iv_size());
-  rng.randomize(iv.data(), iv.size());
+  // Counter IVs for AEAD, random ones for CBC: the cipher knows which its mode needs.
+  auto iv = cipher.next_iv(rng);
+  if (!iv) return unexpected(iv.error());
   // §3.14 lets the padding hold any value; zeros leak nothing.
   const crypto::Bytes padding(minimal_padding_length(plaintext->size(), cipher.block_size()), 0);
-  return seal_sk(header, first_payload_type(inner), *plaintext, cipher, iv, padding);
+  return seal_sk(header, first_payload_type(inner), *plaintext, cipher, *iv, padding);
 }
 
 }  // namespace ipsecd::ike

@@ -38,7 +38,8 @@ Expected<crypto::Bytes, std::string> protect_message(const Header& header, const
                                                      const crypto::SkCipher& cipher, crypto::ByteView iv,
                                                      crypto::ByteView padding);
 
-// The same with a fresh random IV and the least padding the cipher's block size needs.
+// The same with the cipher's next IV (SkCipher::next_iv: a counter for AEAD, random bytes from `rng` for
+// CBC) and the least padding the cipher's block size needs.
 Expected<crypto::Bytes, std::string> protect_message(const Header& header, const std::vector<Payload>& inner,
                                                      const crypto::SkCipher& cipher,
                                                      Botan::RandomNumberGenerator& rng);

@@ -4,7 +4,6 @@
 #include "daemon/ike/codec_limits.h"
 #include "daemon/ike/sk_protection.h"
 
-#include <botan/rng.h>
 #include <fmt/format.h>
 
 namespace ipsecd::ike {
@@ -34,8 +33,8 @@ Expected<std::vector<crypto::Bytes>, std::string> fragment_message(const Header&
   const size_t content_per_fragment = room - 1;
   const size_t count = (plaintext->size() + content_per_fragment - 1) / content_per_fragment;
   if (count > kMaxFragments) {
-    return unexpected(fmt::format("{} bytes need {} fragments of {} bytes; the limit is {}", plaintext->size(),
-                                  count, max_datagram, kMaxFragments));
+    return unexpected(fmt::format("{} bytes need {} fragments of {} bytes; the limit is {}",
+                                  plaintext->size(), count, max_datagram, kMaxFragments));
   }
 
   std::vector<crypto::Bytes> datagrams;
@@ -46,13 +45,14 @@ Expected<std::vector<crypto::Bytes>, std::string> fragment_message(const Header&
     const size_t length = std::min(content_per_fragment, plaintext->size() - start);
     const crypto::ByteView chunk = crypto::ByteView(*plaintext).subspan(start, length);
     const crypto::Bytes padding(minimal_padding_length(length, block), 0);
-    crypto::Bytes iv(cipher.iv_size());
-    rng.randomize(iv.data(), iv.size());
+    // Every fragment is sealed on its own, so each takes a fresh IV (a counter for AEAD, random for CBC).
+    auto iv = cipher.next_iv(rng);
+    if (!iv) return unexpected(iv.error());
 
     // §2.5: only the first fragment names the first inner payload; the others carry zero.
-    SkfPayload skf{number == 1 ? first_payload_type(inner) : iana::PayloadType::NO_NEXT_PAYLOAD, number, total,
-                   crypto::Bytes(encrypted_body_size(cipher, length, padding.size()))};
-    auto datagram = seal_message(Message{header, {Payload{std::move(skf)}}}, chunk, cipher, iv, padding);
+    SkfPayload skf{number == 1 ? first_payload_type(inner) : iana::PayloadType::NO_NEXT_PAYLOAD, number,
+                   total, crypto::Bytes(encrypted_body_size(cipher, length, padding.size()))};
+    auto datagram = seal_message(Message{header, {Payload{std::move(skf)}}}, chunk, cipher, *iv, padding);
     if (!datagram) return unexpected(datagram.error());
     datagrams.push_back(std::move(*datagram));
   }
@@ -81,7 +81,8 @@ void FragmentReassembly::restart(uint16_t total) {
   parts_.assign(total, std::nullopt);
 }
 
-Expected<std::optional<std::vector<Payload>>, UnprotectError> FragmentReassembly::add(OpenedFragment fragment) {
+Expected<std::optional<std::vector<Payload>>, UnprotectError> FragmentReassembly::add(
+    OpenedFragment fragment) {
   if (fragment.total == 0 || fragment.number == 0 || fragment.number > fragment.total) {
     return unexpected(UnprotectError{UnprotectErrorCode::bad_fragment,
                                      fmt::format("fragment {} of {}", fragment.number, fragment.total)});
@@ -99,9 +100,9 @@ Expected<std::optional<std::vector<Payload>>, UnprotectError> FragmentReassembly
   auto& slot = parts_[fragment.number - 1];
   if (slot) return std::optional<std::vector<Payload>>{};
   if (bytes_ + fragment.plaintext.size() > kMaxMessageLength) {
-    return unexpected(UnprotectError{
-        UnprotectErrorCode::bad_fragment,
-        fmt::format("reassembled message would exceed {} bytes", kMaxMessageLength)});
+    return unexpected(
+        UnprotectError{UnprotectErrorCode::bad_fragment,
+                       fmt::format("reassembled message would exceed {} bytes", kMaxMessageLength)});
   }
   if (fragment.number == 1) first_inner_ = fragment.first_inner;
   bytes_ += fragment.plaintext.size();

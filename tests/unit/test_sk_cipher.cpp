@@ -1,17 +1,24 @@
 // Tests for the SK payload ciphers: RFC 3602/GCM/RFC 8439 vectors, tampering, strongSwan datagrams.
 #include "crypto/integrity.h"
+#include "crypto/iv_counter.h"
 #include "crypto/sk_cipher.h"
 
 #include "tests/support/strongswan_fixture.h"
 
 #include <botan/hex.h>
+#include <botan/hmac_drbg.h>
+#include <botan/loadstor.h>
+#include <botan/mac.h>
+#include <botan/rng.h>
 
 #include <catch2/catch.hpp>
+#include <limits>
 #include <string>
 
 using ipsecd::crypto::Bytes;
 using ipsecd::crypto::ByteView;
 using ipsecd::crypto::Integrity;
+using ipsecd::crypto::IvCounter;
 using ipsecd::crypto::make_sk_cipher;
 using ipsecd::crypto::SecureBytes;
 using ipsecd::crypto::sk_key_lengths;
@@ -333,4 +340,60 @@ TEST_CASE("SK payloads sealed by strongSwan 5.9.8 are reproduced byte for byte a
       CHECK(hex(*opened) == hex(padded));
     }
   }
+}
+
+TEST_CASE("AEAD IVs are a per-instance counter from zero and never touch the RNG", "[sk_cipher]") {
+  const SkAlgorithm algorithm =
+      GENERATE(SkAlgorithm{EncryptionAlgorithm::ENCR_AES_GCM_16, 256, IntegrityAlgorithm::NONE},
+               SkAlgorithm{EncryptionAlgorithm::ENCR_AES_GCM_8, 128, IntegrityAlgorithm::NONE},
+               SkAlgorithm{EncryptionAlgorithm::ENCR_CHACHA20_POLY1305, 0, IntegrityAlgorithm::NONE});
+  CAPTURE(ipsecd::iana::name(algorithm.encryption));
+  auto first = cipher(algorithm);
+  auto second = cipher(algorithm);
+  // Null_RNG throws if asked for anything: a counter needs no randomness.
+  Botan::Null_RNG no_rng;
+  for (uint64_t expected = 0; expected < 300; ++expected) {
+    auto iv = first->next_iv(no_rng);
+    REQUIRE(iv.has_value());
+    REQUIRE(iv->size() == first->iv_size());
+    Bytes big_endian(8);
+    Botan::store_be(expected, big_endian.data());
+    CHECK(*iv == big_endian);
+  }
+  // Each instance (one per SA direction) counts on its own.
+  CHECK(hex(*second->next_iv(no_rng)) == "0000000000000000");
+}
+
+TEST_CASE("IvCounter refuses to wrap around", "[sk_cipher]") {
+  IvCounter counter(std::numeric_limits<uint64_t>::max() - 1);
+  CHECK(hex(*counter.next()) == "fffffffffffffffe");
+  CHECK(hex(*counter.next()) == "ffffffffffffffff");
+  auto wrapped = counter.next();
+  REQUIRE_FALSE(wrapped.has_value());
+  CHECK(wrapped.error().find("rekey") != std::string::npos);
+  CHECK_FALSE(counter.next().has_value());
+}
+
+TEST_CASE("CBC IVs are fresh bytes from the RNG", "[sk_cipher]") {
+  const SkAlgorithm algorithm = GENERATE(
+      SkAlgorithm{EncryptionAlgorithm::ENCR_AES_CBC, 128, IntegrityAlgorithm::AUTH_HMAC_SHA2_256_128},
+      SkAlgorithm{EncryptionAlgorithm::ENCR_3DES, 0, IntegrityAlgorithm::AUTH_HMAC_SHA1_96});
+  CAPTURE(ipsecd::iana::name(algorithm.encryption));
+  auto cbc = cipher(algorithm);
+  // Two DRBGs seeded alike: the IVs must be exactly what the RNG handed out, in order.
+  const Bytes seed(32, 0x77);
+  Botan::HMAC_DRBG rng(Botan::MessageAuthenticationCode::create_or_throw("HMAC(SHA-256)"));
+  rng.initialize_with(seed.data(), seed.size());
+  Botan::HMAC_DRBG mirror(Botan::MessageAuthenticationCode::create_or_throw("HMAC(SHA-256)"));
+  mirror.initialize_with(seed.data(), seed.size());
+  for (int i = 0; i < 3; ++i) {
+    auto iv = cbc->next_iv(rng);
+    REQUIRE(iv.has_value());
+    CHECK(iv->size() == cbc->iv_size());
+    const auto expected = mirror.random_vec(cbc->iv_size());
+    CHECK(*iv == Bytes(expected.begin(), expected.end()));
+  }
+  // An RNG that fails is an error value, not an exception.
+  Botan::Null_RNG no_rng;
+  CHECK_FALSE(cbc->next_iv(no_rng).has_value());
 }

@@ -5,6 +5,10 @@
 #include "daemon/ike/sk_protection.h"
 #include "tests/support/strongswan_fixture.h"
 
+#include <botan/hmac_drbg.h>
+#include <botan/mac.h>
+#include <botan/rng.h>
+
 #include <catch2/catch.hpp>
 
 using namespace ipsecd;
@@ -30,7 +34,8 @@ std::unique_ptr<crypto::SkCipher> cipher_for(const test::StrongswanFixture& f, b
 std::unique_ptr<crypto::SkCipher> test_cipher() {
   const crypto::SecureBytes ke(32, 0x11), ka(32, 0x22);
   auto cipher = crypto::make_sk_cipher(
-      {iana::EncryptionAlgorithm::ENCR_AES_CBC, 256, iana::IntegrityAlgorithm::AUTH_HMAC_SHA2_256_128}, ke, ka);
+      {iana::EncryptionAlgorithm::ENCR_AES_CBC, 256, iana::IntegrityAlgorithm::AUTH_HMAC_SHA2_256_128}, ke,
+      ka);
   REQUIRE(cipher);
   return std::move(*cipher);
 }
@@ -42,6 +47,17 @@ std::unique_ptr<crypto::SkCipher> aead_test_cipher() {
   REQUIRE(cipher);
   return std::move(*cipher);
 }
+
+std::unique_ptr<crypto::SkCipher> gcm_test_cipher() {
+  auto cipher = crypto::make_sk_cipher(
+      {iana::EncryptionAlgorithm::ENCR_AES_GCM_16, 256, iana::IntegrityAlgorithm::NONE},
+      crypto::SecureBytes(36, 0x66), {});
+  REQUIRE(cipher);
+  return std::move(*cipher);
+}
+
+// The IV follows the IKE header and the SK payload's generic header (RFC 7296 §3.14).
+constexpr size_t kSkIvOffset = 28 + 4;
 
 ike::Header informational_header() {
   ike::Header h;
@@ -77,15 +93,15 @@ TEST_CASE("strongSwan SK payloads decrypt and re-encrypt byte for byte", "[sk]")
 
       auto inner = ike::unprotect_message(msg.bytes, *decoded, *cipher);
       REQUIRE(inner);
-      auto expected_payloads =
-          ike::decode_payloads(std::get<ike::SkPayload>(decoded->message.payloads.back().body).first_inner,
-                               enc.plain);
+      auto expected_payloads = ike::decode_payloads(
+          std::get<ike::SkPayload>(decoded->message.payloads.back().body).first_inner, enc.plain);
       REQUIRE(expected_payloads);
       CHECK(inner->payloads == *expected_payloads);
       CHECK(crypto::Bytes(inner->padding.begin(), inner->padding.end()) ==
             crypto::Bytes(enc.padding.begin(), enc.padding.end() - 1));
 
-      auto again = ike::protect_message(decoded->message.header, inner->payloads, *cipher, enc.iv, inner->padding);
+      auto again =
+          ike::protect_message(decoded->message.header, inner->payloads, *cipher, enc.iv, inner->padding);
       REQUIRE(again);
       CHECK(*again == msg.bytes);
       ++checked;
@@ -96,7 +112,8 @@ TEST_CASE("strongSwan SK payloads decrypt and re-encrypt byte for byte", "[sk]")
 
 TEST_CASE("protect then unprotect with a random IV restores the payloads", "[sk]") {
   auto cipher = test_cipher();
-  auto bytes = ike::protect_message(informational_header(), some_inner_payloads(), *cipher, crypto::system_rng());
+  auto bytes =
+      ike::protect_message(informational_header(), some_inner_payloads(), *cipher, crypto::system_rng());
   REQUIRE(bytes);
   auto decoded = ike::decode_message(*bytes);
   REQUIRE(decoded);
@@ -108,7 +125,8 @@ TEST_CASE("protect then unprotect with a random IV restores the payloads", "[sk]
 
 TEST_CASE("a tampered SK message fails its ICV before decryption", "[sk]") {
   auto cipher = GENERATE(as<bool>{}, false, true) ? test_cipher() : aead_test_cipher();
-  auto bytes = ike::protect_message(informational_header(), some_inner_payloads(), *cipher, crypto::system_rng());
+  auto bytes =
+      ike::protect_message(informational_header(), some_inner_payloads(), *cipher, crypto::system_rng());
   REQUIRE(bytes);
   // Every byte is covered: header, SK header, IV, ciphertext and the ICV itself.
   for (size_t i = 0; i < bytes->size(); ++i) {
@@ -125,6 +143,38 @@ TEST_CASE("a tampered SK message fails its ICV before decryption", "[sk]") {
   auto decoded = ike::decode_message(*bytes);
   REQUIRE(decoded);
   CHECK(ike::unprotect_message(*bytes, *decoded, *cipher));
+}
+
+TEST_CASE("protect_message takes sequential IVs for AEAD and RNG IVs for CBC", "[sk]") {
+  const auto iv_of = [](const crypto::Bytes& datagram, size_t size) {
+    return crypto::Bytes(datagram.begin() + kSkIvOffset,
+                         datagram.begin() + static_cast<long>(kSkIvOffset + size));
+  };
+  for (auto& aead : {gcm_test_cipher(), aead_test_cipher()}) {
+    Botan::Null_RNG no_rng;  // a counter needs no randomness
+    for (uint8_t n = 0; n < 3; ++n) {
+      auto bytes = ike::protect_message(informational_header(), some_inner_payloads(), *aead, no_rng);
+      REQUIRE(bytes);
+      CHECK(iv_of(*bytes, 8) == crypto::Bytes{0, 0, 0, 0, 0, 0, 0, n});
+      auto decoded = ike::decode_message(*bytes);
+      REQUIRE(decoded);
+      CHECK(ike::unprotect_message(*bytes, *decoded, *aead));
+    }
+  }
+
+  auto cbc = test_cipher();
+  const crypto::Bytes seed(32, 0x99);
+  Botan::HMAC_DRBG rng(Botan::MessageAuthenticationCode::create_or_throw("HMAC(SHA-256)"));
+  rng.initialize_with(seed.data(), seed.size());
+  Botan::HMAC_DRBG mirror(Botan::MessageAuthenticationCode::create_or_throw("HMAC(SHA-256)"));
+  mirror.initialize_with(seed.data(), seed.size());
+  auto bytes = ike::protect_message(informational_header(), some_inner_payloads(), *cbc, rng);
+  REQUIRE(bytes);
+  const auto expected = mirror.random_vec(16);
+  CHECK(iv_of(*bytes, 16) == crypto::Bytes(expected.begin(), expected.end()));
+  // A failing RNG is an error value.
+  Botan::Null_RNG no_rng;
+  CHECK_FALSE(ike::protect_message(informational_header(), some_inner_payloads(), *cbc, no_rng));
 }
 
 TEST_CASE("SK length, padding and inner-chain errors are reported, not thrown", "[sk]") {
@@ -145,8 +195,9 @@ TEST_CASE("SK length, padding and inner-chain errors are reported, not thrown", 
 
   // Builds a datagram whose SK body is `body`, with an ICV computed over it when `seal` is set.
   auto message_with_plaintext = [&](crypto::ByteView padded_plaintext) {
-    ike::Message outer{header, {ike::Payload{ike::SkPayload{iana::PayloadType::NOTIFY,
-                                                            crypto::Bytes(16 + padded_plaintext.size() + 16)}}}};
+    ike::Message outer{header,
+                       {ike::Payload{ike::SkPayload{iana::PayloadType::NOTIFY,
+                                                    crypto::Bytes(16 + padded_plaintext.size() + 16)}}}};
     auto encoded = ike::encode_message(outer);
     REQUIRE(encoded);
     auto& bytes = encoded->bytes;

@@ -5,6 +5,8 @@
 #include "daemon/ike/message_codec.h"
 #include "daemon/ike/skf_fragmentation.h"
 
+#include <botan/rng.h>
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -14,7 +16,8 @@ using namespace ipsecd;
 
 namespace {
 
-std::unique_ptr<crypto::SkCipher> make_cipher(iana::EncryptionAlgorithm encr, iana::IntegrityAlgorithm integ) {
+std::unique_ptr<crypto::SkCipher> make_cipher(iana::EncryptionAlgorithm encr,
+                                              iana::IntegrityAlgorithm integ) {
   auto lengths = crypto::sk_key_lengths({encr, 256, integ});
   REQUIRE(lengths);
   auto cipher = crypto::make_sk_cipher({encr, 256, integ}, crypto::SecureBytes(lengths->encryption, 0x5a),
@@ -64,20 +67,24 @@ std::vector<ike::OpenedFragment> open_all(const std::vector<crypto::Bytes>& data
 }  // namespace
 
 TEST_CASE("fragments fit the datagram size and reassemble in any order", "[skf]") {
-  const auto encr = GENERATE(iana::EncryptionAlgorithm::ENCR_AES_CBC, iana::EncryptionAlgorithm::ENCR_AES_GCM_16);
-  const auto integ = encr == iana::EncryptionAlgorithm::ENCR_AES_CBC ? iana::IntegrityAlgorithm::AUTH_HMAC_SHA2_256_128
-                                                                      : iana::IntegrityAlgorithm::NONE;
+  const auto encr =
+      GENERATE(iana::EncryptionAlgorithm::ENCR_AES_CBC, iana::EncryptionAlgorithm::ENCR_AES_GCM_16);
+  const auto integ = encr == iana::EncryptionAlgorithm::ENCR_AES_CBC
+                         ? iana::IntegrityAlgorithm::AUTH_HMAC_SHA2_256_128
+                         : iana::IntegrityAlgorithm::NONE;
   const size_t max_datagram = GENERATE(576, 1280);
   auto cipher = make_cipher(encr, integ);
 
-  auto datagrams = ike::fragment_message(auth_header(), large_inner(), *cipher, max_datagram, crypto::system_rng());
+  auto datagrams =
+      ike::fragment_message(auth_header(), large_inner(), *cipher, max_datagram, crypto::system_rng());
   REQUIRE(datagrams);
   REQUIRE(datagrams->size() >= 3);
   for (const auto& d : *datagrams) CHECK(d.size() <= max_datagram);
 
   auto fragments = open_all(*datagrams, *cipher);
   CHECK(fragments.front().first_inner == iana::PayloadType::IDi);
-  for (size_t i = 1; i < fragments.size(); ++i) CHECK(fragments[i].first_inner == iana::PayloadType::NO_NEXT_PAYLOAD);
+  for (size_t i = 1; i < fragments.size(); ++i)
+    CHECK(fragments[i].first_inner == iana::PayloadType::NO_NEXT_PAYLOAD);
 
   // Reverse order plus a duplicate of every fragment.
   std::vector<ike::OpenedFragment> shuffled(fragments.rbegin(), fragments.rend());
@@ -96,8 +103,30 @@ TEST_CASE("fragments fit the datagram size and reassemble in any order", "[skf]"
   CHECK(*whole == large_inner());
 }
 
+TEST_CASE("every AEAD fragment takes the next IV of the cipher's counter", "[skf]") {
+  auto cipher = make_cipher(iana::EncryptionAlgorithm::ENCR_AES_GCM_16, iana::IntegrityAlgorithm::NONE);
+  Botan::Null_RNG no_rng;  // a counter needs no randomness
+  auto first = ike::fragment_message(auth_header(), large_inner(), *cipher, 1280, no_rng);
+  REQUIRE(first);
+  auto second = ike::fragment_message(auth_header(), large_inner(), *cipher, 1280, no_rng);
+  REQUIRE(second);
+  // IKE header, generic payload header, Fragment Number and Total Fragments, then the IV (RFC 7383 §2.5).
+  constexpr long kIvOffset = 28 + 4 + 4;
+  uint8_t expected = 0;
+  for (const auto* set : {&*first, &*second}) {
+    for (const auto& d : *set) {
+      CHECK(crypto::Bytes(d.begin() + kIvOffset, d.begin() + kIvOffset + 8) ==
+            crypto::Bytes{0, 0, 0, 0, 0, 0, 0, expected});
+      ++expected;
+    }
+  }
+  CHECK(expected == 2 * first->size());
+  CHECK(open_all(*second, *cipher).size() == second->size());
+}
+
 TEST_CASE("a tampered fragment fails its ICV", "[skf]") {
-  auto cipher = make_cipher(iana::EncryptionAlgorithm::ENCR_AES_CBC, iana::IntegrityAlgorithm::AUTH_HMAC_SHA2_256_128);
+  auto cipher =
+      make_cipher(iana::EncryptionAlgorithm::ENCR_AES_CBC, iana::IntegrityAlgorithm::AUTH_HMAC_SHA2_256_128);
   auto datagrams = ike::fragment_message(auth_header(), large_inner(), *cipher, 1280, crypto::system_rng());
   REQUIRE(datagrams);
   auto tampered = datagrams->at(1);
@@ -110,7 +139,8 @@ TEST_CASE("a tampered fragment fails its ICV", "[skf]") {
 }
 
 TEST_CASE("a re-fragmented set with more fragments replaces the old one", "[skf]") {
-  auto cipher = make_cipher(iana::EncryptionAlgorithm::ENCR_AES_CBC, iana::IntegrityAlgorithm::AUTH_HMAC_SHA2_256_128);
+  auto cipher =
+      make_cipher(iana::EncryptionAlgorithm::ENCR_AES_CBC, iana::IntegrityAlgorithm::AUTH_HMAC_SHA2_256_128);
   auto big = ike::fragment_message(auth_header(), large_inner(), *cipher, 1280, crypto::system_rng());
   auto small = ike::fragment_message(auth_header(), large_inner(), *cipher, 576, crypto::system_rng());
   REQUIRE(big);
@@ -136,7 +166,8 @@ TEST_CASE("a re-fragmented set with more fragments replaces the old one", "[skf]
 }
 
 TEST_CASE("fragment sets over the limits are refused", "[skf]") {
-  auto cipher = make_cipher(iana::EncryptionAlgorithm::ENCR_AES_CBC, iana::IntegrityAlgorithm::AUTH_HMAC_SHA2_256_128);
+  auto cipher =
+      make_cipher(iana::EncryptionAlgorithm::ENCR_AES_CBC, iana::IntegrityAlgorithm::AUTH_HMAC_SHA2_256_128);
 
   SECTION("too many fragments to send") {
     auto datagrams = ike::fragment_message(auth_header(), large_inner(), *cipher, 120, crypto::system_rng());
@@ -148,7 +179,8 @@ TEST_CASE("fragment sets over the limits are refused", "[skf]") {
   }
   SECTION("a peer's set larger than kMaxFragments") {
     ike::FragmentReassembly reassembly;
-    auto result = reassembly.add({1, ike::kMaxFragments + 1, iana::PayloadType::IDi, crypto::SecureBytes(10)});
+    auto result =
+        reassembly.add({1, ike::kMaxFragments + 1, iana::PayloadType::IDi, crypto::SecureBytes(10)});
     REQUIRE_FALSE(result);
     CHECK(result.error().code == ike::UnprotectErrorCode::bad_fragment);
   }
