@@ -68,8 +68,6 @@ Expected<NoncePayload, DecodeError> decode_nonce(ByteReader& r) {
   return NoncePayload{r.rest()};
 }
 
-bool notify_spi_size_allowed(uint8_t size) { return size == 0 || size == 4 || size == 8; }
-
 Expected<NotifyPayload, DecodeError> decode_notify(ByteReader& r) {
   NotifyPayload n;
   uint8_t protocol = 0, spi_size = 0;
@@ -77,9 +75,8 @@ Expected<NotifyPayload, DecodeError> decode_notify(ByteReader& r) {
   if (!r.u8(protocol) || !r.u8(spi_size) || !r.u16(type)) return r.error();
   n.protocol = static_cast<iana::SecurityProtocolId>(protocol);
   n.type = static_cast<iana::NotifyMessageType>(type);
-  if (!notify_spi_size_allowed(spi_size)) {
-    return r.fail(DecodeErrorCode::bad_value, fmt::format("notify SPI size {}, must be 0, 4 or 8", spi_size));
-  }
+  // §3.10 says which SPI sizes the known notifications use (0, 4 for AH/ESP, 8 for IKE) but does not
+  // forbid others: the SPI is kept as given and judged by whoever handles that notification type.
   if (!r.bytes(spi_size, n.spi)) return r.error();
   n.data = r.rest();
   return n;
@@ -102,13 +99,15 @@ Expected<DeletePayload, DecodeError> decode_delete(ByteReader& r) {
     return r.fail(DecodeErrorCode::bad_value,
                   fmt::format("SPI size {} is wrong for deleting {}", spi_size, iana::name(d.protocol)));
   }
-  if (ike && count != 0) return r.fail(DecodeErrorCode::bad_value, "deleting the IKE SA names no SPIs");
+  // An IKE delete with a non-zero Num of SPIs still has no SPI bytes (their size is 0): nothing is
+  // ambiguous, so it is accepted and the count kept for a byte-identical re-encode.
+  if (ike) d.ike_spi_count = count;
   if (static_cast<size_t>(count) * spi_size != r.remaining()) {
     return r.fail(DecodeErrorCode::bad_length,
                   fmt::format("{} SPIs of {} bytes need {} bytes but {} remain", count, spi_size,
                               static_cast<size_t>(count) * spi_size, r.remaining()));
   }
-  for (size_t i = 0; i < count; ++i) {
+  for (size_t i = 0; child && i < count; ++i) {
     uint32_t spi = 0;
     if (!r.u32(spi)) return r.error();
     d.spis.push_back(spi);
@@ -302,8 +301,8 @@ struct BodyEncoder {
     return Ok{};
   }
   Expected<Ok, std::string> operator()(const NotifyPayload& n) {
-    if (n.spi.size() != 0 && n.spi.size() != 4 && n.spi.size() != 8) {
-      return unexpected(fmt::format("notify SPI of {} bytes, must be 0, 4 or 8", n.spi.size()));
+    if (n.spi.size() > std::numeric_limits<uint8_t>::max()) {
+      return unexpected(fmt::format("notify SPI of {} bytes does not fit the SPI Size field", n.spi.size()));
     }
     out.u8(static_cast<uint8_t>(n.protocol));
     out.u8(static_cast<uint8_t>(n.spi.size()));
@@ -318,10 +317,11 @@ struct BodyEncoder {
         d.protocol == iana::SecurityProtocolId::AH || d.protocol == iana::SecurityProtocolId::ESP;
     if (!ike && !child) return unexpected(fmt::format("cannot delete protocol {}", iana::name(d.protocol)));
     if (ike && !d.spis.empty()) return unexpected(std::string("deleting the IKE SA names no SPIs"));
+    if (!ike && d.ike_spi_count != 0) return unexpected(std::string("ike_spi_count is for IKE deletes only"));
     if (d.spis.size() > std::numeric_limits<uint16_t>::max()) return unexpected(std::string("too many SPIs"));
     out.u8(static_cast<uint8_t>(d.protocol));
     out.u8(ike ? 0 : 4);
-    out.u16(static_cast<uint16_t>(d.spis.size()));
+    out.u16(ike ? d.ike_spi_count : static_cast<uint16_t>(d.spis.size()));
     for (uint32_t spi : d.spis) out.u32(spi);
     return Ok{};
   }

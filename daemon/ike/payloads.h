@@ -126,6 +126,9 @@ struct DeletePayload {
   static constexpr iana::PayloadType kType = iana::PayloadType::DELETE;
   iana::SecurityProtocolId protocol{};
   std::vector<uint32_t> spis;
+  // IKE only: the Num of SPIs as received. §3.11 implies 0, but with an SPI Size of 0 a non-zero count
+  // names no bytes, so such a delete is accepted; keeping the count makes the re-encode byte-identical.
+  uint16_t ike_spi_count = 0;
   bool operator==(const DeletePayload&) const = default;
 };
 

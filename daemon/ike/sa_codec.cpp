@@ -97,10 +97,8 @@ Expected<Proposal, DecodeError> decode_proposal(ByteReader& p) {
     return p.error();
   }
   proposal.protocol = static_cast<iana::SecurityProtocolId>(protocol);
-  if (transform_count > kMaxTransformsPerProposal) {
-    return p.fail(DecodeErrorCode::too_many, fmt::format("proposal claims {} transforms, more than {}",
-                                                         transform_count, kMaxTransformsPerProposal));
-  }
+  // A one-byte count cannot exceed the cap; a count the payload cannot hold fails as truncated below.
+  static_assert(kMaxTransformsPerProposal >= std::numeric_limits<uint8_t>::max());
   if (transform_count == 0) return p.fail(DecodeErrorCode::bad_value, "proposal has no transforms");
   if (!spi_size_allowed(proposal.protocol, spi_size)) {
     return p.fail(DecodeErrorCode::bad_value, fmt::format("SPI size {} is not allowed for protocol {}",

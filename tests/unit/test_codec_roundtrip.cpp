@@ -269,4 +269,29 @@ TEST_CASE("The encoder refuses what the decoder would reject", "[codec]") {
     Message m{init_header(), {Payload{SkfPayload{iana::PayloadType::IDi, 3, 2, filled(16, 0)}}}};
     CHECK_FALSE(encode_message(m));
   }
+  SECTION("IKE delete with SPIs, or a child delete with an IKE SPI count") {
+    CHECK_FALSE(encode_payloads({Payload{DeletePayload{iana::SecurityProtocolId::IKE, {1}}}}));
+    CHECK_FALSE(encode_payloads({Payload{DeletePayload{iana::SecurityProtocolId::ESP, {1}, 1}}}));
+    CHECK(encode_payloads({Payload{DeletePayload{iana::SecurityProtocolId::IKE, {}, 3}}}));
+  }
+  SECTION("256 transforms, one more than the one-byte count holds") {
+    SaPayload sa = esp_sa();
+    sa.proposals.resize(1);
+    sa.proposals[0].transforms.resize(255, Transform{iana::TransformType::ENCR, 20, {}});
+    CHECK(encode_payloads({Payload{sa}}));
+    sa.proposals[0].transforms.push_back(Transform{iana::TransformType::ENCR, 20, {}});
+    CHECK_FALSE(encode_payloads({Payload{sa}}));
+  }
+  SECTION("1025 configuration attributes") {
+    CpPayload cp{
+        iana::ConfigurationType::CFG_REPLY,
+        std::vector<ConfigurationAttribute>(1024, {iana::ConfigurationAttributeType::INTERNAL_IP4_DNS, {}})};
+    CHECK(encode_payloads({Payload{cp}}));
+    cp.attributes.push_back(cp.attributes.back());
+    CHECK_FALSE(encode_payloads({Payload{cp}}));
+  }
+  SECTION("a notify SPI longer than the SPI Size field") {
+    CHECK_FALSE(encode_payloads({Payload{NotifyPayload{
+        iana::SecurityProtocolId::IKE, Bytes(256, 1), iana::NotifyMessageType::REKEY_SA, {}}}}));
+  }
 }
