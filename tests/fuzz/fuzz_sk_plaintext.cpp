@@ -1,40 +1,58 @@
 // libFuzzer target: arbitrary plaintext sealed into a valid SK payload, so the paths after the ICV
-// check (Pad Length, inner-chain decode) see fuzzer-chosen bytes. Input: first inner payload type, then
-// the padded plaintext.
+// check (Pad Length, inner-chain decode) see fuzzer-chosen bytes. Input: a byte whose low bit picks AES-GCM
+// or AES-CBC, the first inner payload type, then the padded plaintext (for CBC, zeros are inserted before
+// its last byte, the Pad Length, up to a whole block).
 #include "crypto/sk_cipher.h"
 #include "daemon/ike/message_codec.h"
 #include "daemon/ike/sk_protection.h"
 
 #include <cstdlib>
+#include <memory>
 
 using namespace ipsecd;
 
 namespace {
 
+std::unique_ptr<crypto::SkCipher> make(const crypto::SkAlgorithm& algorithm, size_t encryption,
+                                       size_t integrity) {
+  auto c = crypto::make_sk_cipher(algorithm, crypto::SecureBytes(encryption, 0x03),
+                                  crypto::SecureBytes(integrity, 0x06));
+  if (!c) std::abort();
+  return std::move(*c);
+}
+
 // AES-GCM: a one-byte block, so every plaintext length can be sealed.
-const crypto::SkCipher& fixed_cipher() {
-  static const auto cipher = [] {
-    auto c = crypto::make_sk_cipher(
-        {iana::EncryptionAlgorithm::ENCR_AES_GCM_16, 128, iana::IntegrityAlgorithm::NONE},
-        crypto::SecureBytes(20, 0x03), {});
-    if (!c) std::abort();
-    return std::move(*c);
-  }();
+const crypto::SkCipher& gcm_cipher() {
+  static const auto cipher =
+      make({iana::EncryptionAlgorithm::ENCR_AES_GCM_16, 128, iana::IntegrityAlgorithm::NONE}, 20, 0);
+  return *cipher;
+}
+
+// AES-CBC with HMAC: 16-byte blocks and a separate ICV over the ciphertext.
+const crypto::SkCipher& cbc_cipher() {
+  static const auto cipher =
+      make({iana::EncryptionAlgorithm::ENCR_AES_CBC, 128, iana::IntegrityAlgorithm::AUTH_HMAC_SHA2_256_128},
+           16, 32);
   return *cipher;
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (size < 2 || size > 16384) return 0;
-  const crypto::SkCipher& cipher = fixed_cipher();
-  const crypto::ByteView padded(data + 1, size - 1);
+  if (size < 3 || size > 16384) return 0;
+  const bool cbc = (data[0] & 1) != 0;
+  const crypto::SkCipher& cipher = cbc ? cbc_cipher() : gcm_cipher();
+  crypto::Bytes padded(data + 2, data + size);
+  const size_t short_of_block =
+      (cipher.block_size() - padded.size() % cipher.block_size()) % cipher.block_size();
+  padded.insert(padded.end() - 1, short_of_block, 0);
 
   ike::Header header;
   header.exchange = iana::ExchangeType::INFORMATIONAL;
   const size_t body_size = cipher.iv_size() + padded.size() + cipher.icv_size();
-  ike::Message outer{header, {ike::Payload{ike::SkPayload{static_cast<iana::PayloadType>(data[0]),
-                                                          crypto::Bytes(body_size)}}}};
+  ike::Message outer{
+      header,
+      {ike::Payload{ike::SkPayload{static_cast<iana::PayloadType>(data[1]), crypto::Bytes(body_size)}}}};
   auto encoded = ike::encode_message(outer);
   if (!encoded) return 0;
   auto& bytes = encoded->bytes;

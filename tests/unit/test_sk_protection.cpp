@@ -124,7 +124,8 @@ TEST_CASE("protect then unprotect with a random IV restores the payloads", "[sk]
 }
 
 TEST_CASE("a tampered SK message fails its ICV before decryption", "[sk]") {
-  auto cipher = GENERATE(as<bool>{}, false, true) ? test_cipher() : aead_test_cipher();
+  const int which = GENERATE(0, 1, 2);
+  auto cipher = which == 0 ? test_cipher() : which == 1 ? aead_test_cipher() : gcm_test_cipher();
   auto bytes =
       ike::protect_message(informational_header(), some_inner_payloads(), *cipher, crypto::system_rng());
   REQUIRE(bytes);
