@@ -560,3 +560,30 @@ TEST_CASE("Without INITIAL_CONTACT a second IKE SA lives beside the first", "[en
   CHECK(pair.b.engine->ike_sas().size() == 2);
   CHECK(pair.b.kernel.sas.size() == 4);
 }
+
+TEST_CASE("Every single-byte corruption of IKE_SA_INIT is answered, refused or dropped, never crashes",
+          "[engine]") {
+  EnginePair pair(initiator_config(), responder_config());
+  pair.filter = [](const Datagram&, bool) { return 0; };
+  pair.initiate();
+  const Datagram request = pair.a.sink.log.front();
+  size_t answered = 0;
+  for (size_t i = 0; i < request.bytes.size(); ++i) {
+    ManualClock clock;
+    Side responder(clock, 0x77, 0xd0000001, "192.0.2.2");
+    responder.start(clock, {}, {responder_config()});
+    crypto::Bytes mutated = request.bytes;
+    mutated[i] ^= 0x5a;
+    responder.engine->handle_datagram(request.remote, request.local, mutated);
+    const auto& c = responder.engine->counters();
+    // Either it did not decode, or it was refused with a notify or accepted with one answer.
+    if (c.decode_failed + c.unexpected + c.unknown_spi + c.out_of_window + c.integrity_failed == 0) {
+      REQUIRE(responder.sink.log.size() == 1);
+      ++answered;
+    }
+    CHECK(responder.sink.log.size() <= 1);
+    CHECK(responder.kernel.empty());
+  }
+  // Corruptions inside nonce, KE data or notify data still decode and get an answer.
+  CHECK(answered > request.bytes.size() / 2);
+}
