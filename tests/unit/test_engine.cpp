@@ -587,3 +587,24 @@ TEST_CASE("Every single-byte corruption of IKE_SA_INIT is answered, refused or d
   // Corruptions inside nonce, KE data or notify data still decode and get an answer.
   CHECK(answered > request.bytes.size() / 2);
 }
+
+TEST_CASE("Terminate toward a silent peer removes everything once the Delete's retransmissions run out",
+          "[engine]") {
+  EnginePair pair(initiator_config(), responder_config());
+  const uint64_t id = pair.initiate();
+  require_up(pair);
+  pair.filter = [](const Datagram&, bool) { return 0; };
+  REQUIRE(pair.a.engine->terminate(id));
+  pair.pump();
+  // The CHILD_SA stays installed while the Delete is still being retransmitted.
+  CHECK(pair.a.kernel.sas.size() == 2);
+  CHECK(pair.a.engine->ike_sas().front().state == IkeSaState::deleting);
+  pair.run_timers_until(TimePoint{} + std::chrono::milliseconds(41265));
+  CHECK(pair.a.events.of<IkeSaDeleted>().empty());
+  pair.run_until(TimePoint{} + std::chrono::milliseconds(41266));
+  REQUIRE(pair.a.events.of<IkeSaDeleted>().size() == 1);
+  CHECK(pair.a.events.of<IkeSaFailed>().empty());
+  CHECK(pair.a.kernel.empty());
+  CHECK(pair.a.engine->ike_sas().empty());
+  CHECK(pair.a.engine->counters().retransmitted_requests == 5);
+}

@@ -31,7 +31,7 @@ TEST_CASE("Our responder answers charon's IKE_SA_INIT request choosing charon's 
   responder.engine->handle_datagram(responder.endpoint, initiator, request.bytes);
 
   REQUIRE(responder.sink.log.size() == 1);
-  const Datagram& sent = responder.sink.log.front();
+  const Datagram sent = responder.sink.log.front();
   CHECK(sent.remote == initiator);
   const auto ours = ike::decode_message(sent.bytes).value().message;
   const auto theirs = ike::decode_message(charon_response.bytes).value().message;
