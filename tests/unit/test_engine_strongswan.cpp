@@ -72,7 +72,7 @@ TEST_CASE("Our responder answers charon's IKE_SA_INIT request choosing charon's 
   // Judged from charon's side, our NAT detection data says: no NAT either way.
   const auto verdict =
       ikev2::evaluate_nat_detection(ours.header.initiator_spi, ours.header.responder_spi, ours.payloads,
-                                    ikev2::nat_endpoint(responder.endpoint), ikev2::nat_endpoint(initiator));
+                                    responder.endpoint, initiator);
   CHECK(verdict.peer_supports);
   CHECK(!verdict.local_behind_nat);
   CHECK(!verdict.remote_behind_nat);

@@ -19,11 +19,15 @@ using namespace ipsecd::ikev2;
 
 namespace {
 
+Endpoint ep(std::initializer_list<uint8_t> address, uint16_t port) {
+  return Endpoint{*ipsecd::IpAddress::from_bytes(std::vector<uint8_t>(address)), port};
+}
+
 constexpr uint64_t kSpiI = 0x0102030405060708;
 constexpr uint64_t kSpiR = 0x1112131415161718;
 
-const Endpoint kInitiator{{192, 0, 2, 1}, 500};
-const Endpoint kResponder{{192, 0, 2, 2}, 500};
+const Endpoint kInitiator = ep({192, 0, 2, 1}, 500);
+const Endpoint kResponder = ep({192, 0, 2, 2}, 500);
 
 // The §2.23 hash over bytes typed out by hand, so the byte order of SPIs and port is checked too.
 Bytes sha1(const Bytes& input) {
@@ -50,17 +54,17 @@ TEST_CASE("NAT detection data is SHA-1 of SPIi, SPIr, address and port", "[natd]
   // IKE_SA_INIT request: SPIr is zero; port 4500 = 0x1194.
   const Bytes request_input = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0, 0,    0,
                                0,    0,    0,    0,    0,    198,  51,   100,  7, 0x11, 0x94};
-  CHECK(nat_detection_data(kSpiI, 0, Endpoint{{198, 51, 100, 7}, 4500}) == sha1(request_input));
+  CHECK(nat_detection_data(kSpiI, 0, ep({198, 51, 100, 7}, 4500)) == sha1(request_input));
 
-  const Endpoint v6{{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01}, 500};
+  const Endpoint v6 = ep({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01}, 500);
   Bytes v6_input = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
                     0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18};
-  v6_input.insert(v6_input.end(), v6.address.begin(), v6.address.end());
+  v6_input.insert(v6_input.end(), v6.address.view().begin(), v6.address.view().end());
   v6_input.insert(v6_input.end(), {0x01, 0xf4});
   CHECK(nat_detection_data(kSpiI, kSpiR, v6) == sha1(v6_input));
 
   // Every input takes part.
-  CHECK(nat_detection_data(kSpiI, kSpiR, Endpoint{{192, 0, 2, 1}, 501}) != v4);
+  CHECK(nat_detection_data(kSpiI, kSpiR, ep({192, 0, 2, 1}, 501)) != v4);
   CHECK(nat_detection_data(kSpiI, kSpiR, kResponder) != v4);
   CHECK(nat_detection_data(kSpiI + 1, kSpiR, kInitiator) != v4);
   CHECK(nat_detection_data(kSpiI, kSpiR + 1, kInitiator) != v4);
@@ -86,14 +90,14 @@ TEST_CASE("NAT detection verdicts", "[natd]") {
   CHECK(evaluate_nat_detection(kSpiI, 0, sent, kInitiator, kResponder) == NatDetection{true, false, false});
 
   // The initiator's source was rewritten on the way: it is behind a NAT.
-  const Endpoint translated{{203, 0, 113, 5}, 500};
+  const Endpoint translated = ep({203, 0, 113, 5}, 500);
   CHECK(evaluate_nat_detection(kSpiI, 0, sent, translated, kResponder) == NatDetection{true, false, true});
-  const Endpoint port_translated{{192, 0, 2, 1}, 61234};
+  const Endpoint port_translated = ep({192, 0, 2, 1}, 61234);
   CHECK(evaluate_nat_detection(kSpiI, 0, sent, port_translated, kResponder) ==
         NatDetection{true, false, true});
 
   // The datagram arrived at another address than the one it was sent to: we are behind a NAT.
-  const Endpoint forwarded{{10, 0, 0, 2}, 500};
+  const Endpoint forwarded = ep({10, 0, 0, 2}, 500);
   CHECK(evaluate_nat_detection(kSpiI, 0, sent, kInitiator, forwarded) == NatDetection{true, true, false});
   CHECK(evaluate_nat_detection(kSpiI, 0, sent, translated, forwarded) == NatDetection{true, true, true});
 
@@ -102,7 +106,7 @@ TEST_CASE("NAT detection verdicts", "[natd]") {
 }
 
 TEST_CASE("Any of several SOURCE_IP notifies may match", "[natd]") {
-  const Endpoint other{{198, 51, 100, 1}, 500};
+  const Endpoint other = ep({198, 51, 100, 1}, 500);
   std::vector<NotifyPayload> notifies = {
       nat_detection_notify(NotifyMessageType::NAT_DETECTION_SOURCE_IP, kSpiI, kSpiR, other),
       nat_detection_notify(NotifyMessageType::NAT_DETECTION_SOURCE_IP, kSpiI, kSpiR, kInitiator),
@@ -113,7 +117,7 @@ TEST_CASE("Any of several SOURCE_IP notifies may match", "[natd]") {
         NatDetection{true, false, false});
   CHECK(evaluate_nat_detection(kSpiI, kSpiR, payloads, other, kResponder) ==
         NatDetection{true, false, false});
-  const Endpoint third{{203, 0, 113, 9}, 500};
+  const Endpoint third = ep({203, 0, 113, 9}, 500);
   CHECK(evaluate_nat_detection(kSpiI, kSpiR, payloads, third, kResponder) == NatDetection{true, false, true});
 
   // A notify with data of the wrong size simply does not match.
@@ -125,10 +129,10 @@ TEST_CASE("Any of several SOURCE_IP notifies may match", "[natd]") {
 TEST_CASE("Without both notify types the peer does not detect NAT", "[natd]") {
   CHECK(evaluate_nat_detection(kSpiI, 0, {}, kInitiator, kResponder) == NatDetection{});
   const auto only_source = as_payloads({nat_detection_notify(NotifyMessageType::NAT_DETECTION_SOURCE_IP,
-                                                             kSpiI, 0, Endpoint{{203, 0, 113, 1}, 9})});
+                                                             kSpiI, 0, ep({203, 0, 113, 1}, 9))});
   CHECK(evaluate_nat_detection(kSpiI, 0, only_source, kInitiator, kResponder) == NatDetection{});
   const auto only_destination = as_payloads({nat_detection_notify(
-      NotifyMessageType::NAT_DETECTION_DESTINATION_IP, kSpiI, 0, Endpoint{{203, 0, 113, 1}, 9})});
+      NotifyMessageType::NAT_DETECTION_DESTINATION_IP, kSpiI, 0, ep({203, 0, 113, 1}, 9))});
   CHECK(evaluate_nat_detection(kSpiI, 0, only_destination, kInitiator, kResponder) == NatDetection{});
 }
 
@@ -149,11 +153,11 @@ TEST_CASE("strongSwan IKE_SA_INIT NAT detection notifies say no NAT for their ow
 
   CHECK(evaluate_nat_detection(spi_i, 0, rq.payloads, kInitiator, kResponder) ==
         NatDetection{true, false, false});
-  CHECK(evaluate_nat_detection(spi_i, 0, rq.payloads, Endpoint{{203, 0, 113, 7}, 500}, kResponder) ==
+  CHECK(evaluate_nat_detection(spi_i, 0, rq.payloads, ep({203, 0, 113, 7}, 500), kResponder) ==
         NatDetection{true, false, true});
-  CHECK(evaluate_nat_detection(spi_i, 0, rq.payloads, Endpoint{{192, 0, 2, 1}, 4500}, kResponder) ==
+  CHECK(evaluate_nat_detection(spi_i, 0, rq.payloads, ep({192, 0, 2, 1}, 4500), kResponder) ==
         NatDetection{true, false, true});
-  CHECK(evaluate_nat_detection(spi_i, 0, rq.payloads, kInitiator, Endpoint{{10, 0, 0, 2}, 500}) ==
+  CHECK(evaluate_nat_detection(spi_i, 0, rq.payloads, kInitiator, ep({10, 0, 0, 2}, 500)) ==
         NatDetection{true, true, false});
   // Our builder reproduces charon's notify data byte for byte.
   CHECK(ipsecd::ike::find_notifies(rq.payloads, NotifyMessageType::NAT_DETECTION_SOURCE_IP)[0]->data ==
@@ -169,9 +173,9 @@ TEST_CASE("strongSwan IKE_SA_INIT NAT detection notifies say no NAT for their ow
   const uint64_t spi_r = rs.header.responder_spi;
   CHECK(evaluate_nat_detection(spi_i, spi_r, rs.payloads, kResponder, kInitiator) ==
         NatDetection{true, false, false});
-  CHECK(evaluate_nat_detection(spi_i, spi_r, rs.payloads, Endpoint{{203, 0, 113, 8}, 4500}, kInitiator) ==
+  CHECK(evaluate_nat_detection(spi_i, spi_r, rs.payloads, ep({203, 0, 113, 8}, 4500), kInitiator) ==
         NatDetection{true, false, true});
-  CHECK(evaluate_nat_detection(spi_i, spi_r, rs.payloads, kResponder, Endpoint{{192, 0, 2, 1}, 1025}) ==
+  CHECK(evaluate_nat_detection(spi_i, spi_r, rs.payloads, kResponder, ep({192, 0, 2, 1}, 1025)) ==
         NatDetection{true, true, false});
   // The request's hashes were over SPIr zero, so they do not fit the response's SPIs.
   CHECK(evaluate_nat_detection(spi_i, spi_r, rq.payloads, kInitiator, kResponder) ==

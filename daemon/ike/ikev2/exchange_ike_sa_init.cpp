@@ -28,7 +28,7 @@ crypto::Bytes signature_hash_algorithms() {
 
 void add_nat_detection(std::vector<ike::Payload>& payloads, uint64_t spi_i, uint64_t spi_r,
                        const ipsecd::Endpoint& source, const ipsecd::Endpoint& destination) {
-  for (auto& n : nat_detection_notifies(spi_i, spi_r, nat_endpoint(source), nat_endpoint(destination))) {
+  for (auto& n : nat_detection_notifies(spi_i, spi_r, source, destination)) {
     payloads.push_back(ike::Payload{std::move(n)});
   }
 }

@@ -27,7 +27,8 @@ crypto::Bytes nat_detection_data(uint64_t spi_i, uint64_t spi_r, const Endpoint&
   sha1->update(spi.data(), spi.size());
   Botan::store_be(spi_r, spi.data());
   sha1->update(spi.data(), spi.size());
-  sha1->update(endpoint.address.data(), endpoint.address.size());
+  const auto address = endpoint.address.view();
+  sha1->update(address.data(), address.size());
   std::array<uint8_t, 2> port{};
   Botan::store_be(endpoint.port, port.data());
   sha1->update(port.data(), port.size());

@@ -1,6 +1,7 @@
 // NAT detection (RFC 7296 §2.23): NAT_DETECTION_SOURCE_IP / _DESTINATION_IP data, and judging received ones.
 #pragma once
 
+#include "common/ip_address.h"
 #include "crypto/bytes.h"
 #include "daemon/ike/payloads.h"
 
@@ -9,12 +10,7 @@
 
 namespace ipsecd::ikev2 {
 
-// One end of a datagram: a 4- or 16-byte address in network byte order and a UDP port.
-struct Endpoint {
-  crypto::Bytes address;
-  uint16_t port = 0;
-  bool operator==(const Endpoint&) const = default;
-};
+using ipsecd::Endpoint;
 
 // SHA-1(SPIi | SPIr | IP address | port), SPIs and port in network byte order: 20 bytes. The SPIs are
 // those of the message's IKE header, so SPIr is zero in the IKE_SA_INIT request (§2.23).

@@ -73,9 +73,4 @@ inline crypto::Bytes id_payload_body(const Identity& id) {
   return out;
 }
 
-inline Endpoint nat_endpoint(const ipsecd::Endpoint& e) {
-  auto view = e.address.view();
-  return Endpoint{crypto::Bytes(view.begin(), view.end()), e.port};
-}
-
 }  // namespace ipsecd::ikev2
