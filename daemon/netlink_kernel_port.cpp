@@ -1,0 +1,194 @@
+// Maps the engine's kernel requests (IANA transform IDs, IKE selector ranges) onto netlink::Xfrm calls.
+#include "daemon/netlink_kernel_port.h"
+
+#include "daemon/kernel_selectors.h"
+#include "netlink/kernel_algorithms.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <utility>
+#include <vector>
+
+namespace ipsecd::daemon {
+
+namespace {
+
+ikev2::KernelError from_netlink(netlink::KernelError error) {
+  return {error.error_number, std::move(error.message)};
+}
+
+ikev2::KernelError invalid(std::string operation, const std::string& sentence) {
+  return {EINVAL, operation + ": " + sentence};
+}
+
+Expected<netlink::IpsecProtocol, ikev2::KernelError> protocol_of(iana::SecurityProtocolId id,
+                                                                 const char* operation) {
+  switch (id) {
+    case iana::SecurityProtocolId::ESP:
+      return netlink::IpsecProtocol::Esp;
+    case iana::SecurityProtocolId::AH:
+      return netlink::IpsecProtocol::Ah;
+    default:
+      return unexpected(invalid(operation, fmt::format("security protocol {} is neither ESP nor AH",
+                                                       static_cast<int>(id))));
+  }
+}
+
+netlink::IpsecMode mode_of(ikev2::IpsecMode mode) {
+  return mode == ikev2::IpsecMode::tunnel ? netlink::IpsecMode::Tunnel : netlink::IpsecMode::Transport;
+}
+
+netlink::PolicyDirection direction_of(ikev2::PolicyDirection direction) {
+  switch (direction) {
+    case ikev2::PolicyDirection::in:
+      return netlink::PolicyDirection::In;
+    case ikev2::PolicyDirection::fwd:
+      return netlink::PolicyDirection::Fwd;
+    case ikev2::PolicyDirection::out:
+      break;
+  }
+  return netlink::PolicyDirection::Out;
+}
+
+std::tuple<std::string, uint32_t, uint8_t> larval_key(const IpAddress& dst, uint32_t spi,
+                                                      netlink::IpsecProtocol protocol) {
+  return {dst.to_string(), spi, static_cast<uint8_t>(protocol)};
+}
+
+}  // namespace
+
+Expected<NetlinkKernelPort, ikev2::KernelError> NetlinkKernelPort::open() {
+  auto xfrm = netlink::Xfrm::open(netlink::kIpsecdReqids);
+  if (!xfrm) return unexpected(from_netlink(xfrm.error()));
+  return NetlinkKernelPort(std::move(*xfrm));
+}
+
+ikev2::EngineSettings NetlinkKernelPort::engine_settings(ikev2::EngineSettings settings) const {
+  // The engine counts reqids up from first_reqid; start at the bottom of our range (0 is the kernel's
+  // wildcard, so never the first value itself when the range starts at 0).
+  if (!xfrm_.owned_reqids().contains(settings.first_reqid)) {
+    settings.first_reqid = std::max<uint32_t>(xfrm_.owned_reqids().first, 1);
+  }
+  return settings;
+}
+
+Expected<uint32_t, ikev2::KernelError> NetlinkKernelPort::allocate_spi(const ikev2::SpiRequest& request) {
+  auto protocol = protocol_of(request.protocol, "allocate SPI");
+  if (!protocol) return unexpected(protocol.error());
+  netlink::SpiRequest spi_request;
+  spi_request.src = request.src;
+  spi_request.dst = request.dst;
+  spi_request.protocol = *protocol;
+  // The larval SA's mode is replaced by the update that fills it; tunnel is what the engine uses most.
+  spi_request.mode = netlink::IpsecMode::Tunnel;
+  spi_request.reqid = request.reqid;
+  auto spi = xfrm_.allocate_spi(spi_request);
+  if (!spi) return unexpected(from_netlink(spi.error()));
+  larval_.insert(larval_key(request.dst, *spi, *protocol));
+  return *spi;
+}
+
+Expected<Ok, ikev2::KernelError> NetlinkKernelPort::add_sa(const ikev2::KernelSa& sa) {
+  auto protocol = protocol_of(sa.id.protocol, "add SA");
+  if (!protocol) return unexpected(protocol.error());
+  netlink::SaSpec spec;
+  spec.src = sa.id.src;
+  spec.dst = sa.id.dst;
+  spec.spi = sa.id.spi;
+  spec.protocol = *protocol;
+  spec.mode = mode_of(sa.mode);
+  spec.reqid = sa.reqid;
+  spec.esn = sa.esn;
+  // Outbound SAs keep no replay state (RFC 4303 §3.4.3 is the receiver's job).
+  spec.replay_window = sa.inbound ? 32 : 0;
+  spec.direction = sa.inbound ? netlink::SaDirection::In : netlink::SaDirection::Out;
+  spec.lifetimes.soft.add_seconds = sa.lifetime.soft_seconds;
+  spec.lifetimes.hard.add_seconds = sa.lifetime.hard_seconds;
+  spec.lifetimes.soft.bytes = sa.lifetime.soft_bytes;
+  spec.lifetimes.hard.bytes = sa.lifetime.hard_bytes;
+
+  netlink::SecretBytes encryption_key(sa.encryption_key.begin(), sa.encryption_key.end());
+  netlink::SecretBytes integrity_key(sa.integrity_key.begin(), sa.integrity_key.end());
+  auto algorithms = *protocol == netlink::IpsecProtocol::Esp
+                        ? netlink::set_esp_algorithms(spec, sa.encryption, std::move(encryption_key),
+                                                      sa.integrity, std::move(integrity_key))
+                        : netlink::set_ah_algorithm(spec, sa.integrity, std::move(integrity_key));
+  if (!algorithms) {
+    return unexpected(invalid(fmt::format("add SA {:#010x}", sa.id.spi), algorithms.error()));
+  }
+
+  const auto key = larval_key(sa.id.dst, sa.id.spi, *protocol);
+  const bool larval = sa.inbound && larval_.contains(key);
+  auto written = larval ? xfrm_.update_sa(spec) : xfrm_.add_sa(spec);
+  if (!written) return unexpected(from_netlink(written.error()));
+  if (larval) larval_.erase(key);
+  return Ok{};
+}
+
+Expected<Ok, ikev2::KernelError> NetlinkKernelPort::delete_sa(const ikev2::KernelSaId& id) {
+  auto protocol = protocol_of(id.protocol, "delete SA");
+  if (!protocol) return unexpected(protocol.error());
+  larval_.erase(larval_key(id.dst, id.spi, *protocol));
+  netlink::SaId sa_id;
+  sa_id.src = id.src;
+  sa_id.dst = id.dst;
+  sa_id.spi = id.spi;
+  sa_id.protocol = *protocol;
+  auto deleted = xfrm_.delete_sa(sa_id);
+  if (!deleted) return unexpected(from_netlink(deleted.error()));
+  return Ok{};
+}
+
+Expected<Ok, ikev2::KernelError> NetlinkKernelPort::add_policy(const ikev2::KernelPolicy& policy) {
+  const auto operation = fmt::format("add policy {} -> {}", ikev2::format_selector(policy.src),
+                                     ikev2::format_selector(policy.dst));
+  auto protocol = protocol_of(policy.protocol, "add policy");
+  if (!protocol) return unexpected(protocol.error());
+  auto selectors = xfrm_selectors(policy.src, policy.dst);
+  if (!selectors) return unexpected(invalid(operation, selectors.error()));
+
+  netlink::PolicyTemplate templ;
+  templ.protocol = *protocol;
+  templ.mode = mode_of(policy.mode);
+  if (policy.mode == ikev2::IpsecMode::tunnel) {
+    templ.src = policy.tunnel_src;
+    templ.dst = policy.tunnel_dst;
+  }
+  templ.reqid = policy.reqid;
+  const auto direction = direction_of(policy.direction);
+
+  std::vector<const netlink::Selector*> installed;
+  for (const auto& selector : *selectors) {
+    netlink::PolicySpec spec;
+    spec.selector = selector;
+    spec.direction = direction;
+    spec.templates = {templ};
+    auto added = xfrm_.add_policy(spec);
+    if (!added) {
+      // All or nothing: the engine records the policy only when this call succeeds.
+      for (const auto* done : installed) (void)xfrm_.delete_policy(*done, direction);
+      return unexpected(from_netlink(added.error()));
+    }
+    installed.push_back(&selector);
+  }
+  return Ok{};
+}
+
+Expected<Ok, ikev2::KernelError> NetlinkKernelPort::delete_policy(const ikev2::KernelPolicyId& policy) {
+  auto selectors = xfrm_selectors(policy.src, policy.dst);
+  if (!selectors) {
+    return unexpected(invalid(fmt::format("delete policy {} -> {}", ikev2::format_selector(policy.src),
+                                          ikev2::format_selector(policy.dst)),
+                              selectors.error()));
+  }
+  std::optional<ikev2::KernelError> first_error;
+  for (const auto& selector : *selectors) {
+    auto deleted = xfrm_.delete_policy(selector, direction_of(policy.direction));
+    if (!deleted && !first_error) first_error = from_netlink(deleted.error());
+  }
+  if (first_error) return unexpected(std::move(*first_error));
+  return Ok{};
+}
+
+}  // namespace ipsecd::daemon

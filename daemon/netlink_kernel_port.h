@@ -1,0 +1,47 @@
+// The production ikev2::KernelPort: the engine's SPIs, SAs and policies installed through netlink::Xfrm.
+#pragma once
+
+#include "common/expected.h"
+#include "daemon/ike/ikev2/config.h"
+#include "daemon/ike/ikev2/ports.h"
+#include "netlink/xfrm.h"
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <tuple>
+
+namespace ipsecd::daemon {
+
+// Opens its own XFRM socket in the calling thread's network namespace. Every reqid the engine hands over
+// must lie in netlink::kIpsecdReqids, the range flush_own recognises as ours; engine_settings() gives the
+// engine a first reqid inside it.
+class NetlinkKernelPort final : public ikev2::KernelPort {
+ public:
+  static Expected<NetlinkKernelPort, ikev2::KernelError> open();
+
+  // `settings` with first_reqid moved into the range this port owns, if it lies outside.
+  ikev2::EngineSettings engine_settings(ikev2::EngineSettings settings) const;
+
+  Expected<uint32_t, ikev2::KernelError> allocate_spi(const ikev2::SpiRequest& request) override;
+  // An inbound SA whose SPI came from allocate_spi fills the kernel's larval SA (XFRM_MSG_UPDSA); any
+  // other SA is added (XFRM_MSG_NEWSA).
+  Expected<Ok, ikev2::KernelError> add_sa(const ikev2::KernelSa& sa) override;
+  Expected<Ok, ikev2::KernelError> delete_sa(const ikev2::KernelSaId& id) override;
+  // One XFRM policy per selector from xfrm_selectors (kernel_selectors.h); all or none are installed.
+  Expected<Ok, ikev2::KernelError> add_policy(const ikev2::KernelPolicy& policy) override;
+  // Deletes every XFRM policy add_policy made for these selectors; the first error is returned after
+  // the rest were tried.
+  Expected<Ok, ikev2::KernelError> delete_policy(const ikev2::KernelPolicyId& policy) override;
+
+  netlink::Xfrm& xfrm() { return xfrm_; }
+
+ private:
+  explicit NetlinkKernelPort(netlink::Xfrm xfrm) : xfrm_(std::move(xfrm)) {}
+
+  netlink::Xfrm xfrm_;
+  // SPIs from allocate_spi whose SA has not been filled or deleted yet: destination, SPI, protocol.
+  std::set<std::tuple<std::string, uint32_t, uint8_t>> larval_;
+};
+
+}  // namespace ipsecd::daemon
