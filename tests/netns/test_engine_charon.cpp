@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <future>
 #include <string>
 
@@ -241,5 +242,22 @@ TEST_CASE("Engine as responder to charon: IKE SA established, our kernel refuses
 
       terminate_from_our_side(*loop, charon, established->ike_sa);
     }
+  }
+}
+
+TEST_CASE("The charon fixture leaves no namespace, process or scratch directory behind", "[netns][engine_charon]") {
+  {
+    CharonPeer charon(swanctl_conf(kCbc));
+    REQUIRE(charon.error().empty());
+    CHECK(charon.swanctl("--stats").status == 0);
+    const auto namespaces = run(ip() + " netns list").output;
+    CHECK_THAT(namespaces, Catch::Contains(CharonPeer::kOurNamespace));
+    CHECK_THAT(namespaces, Catch::Contains(CharonPeer::kCharonNamespace));
+  }
+  const auto namespaces = run(ip() + " netns list").output;
+  CHECK_THAT(namespaces, !Catch::Contains(CharonPeer::kOurNamespace));
+  CHECK_THAT(namespaces, !Catch::Contains(CharonPeer::kCharonNamespace));
+  for (const auto& entry : std::filesystem::directory_iterator("/tmp")) {
+    CHECK(entry.path().filename().string().rfind("ipsecd-charon-", 0) == std::string::npos);
   }
 }
