@@ -30,6 +30,8 @@ class ValidatedKeyCache {
   // Full path validations performed so far (cache misses), for tests and statistics.
   size_t validations() const;
   size_t size() const;
+  // The trust anchors this cache validates against (for CERTREQ, RFC 7296 §3.7).
+  const TrustStore& store() const { return *store_; }
 
  private:
   using Entry = std::pair<std::string, std::shared_ptr<const ValidatedCertificate>>;

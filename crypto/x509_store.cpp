@@ -1,6 +1,7 @@
 // Trust anchors (configured CA certificates and CRLs) and PKIX path validation of peer certificates.
 #include "crypto/x509_store.h"
 
+#include <botan/hash.h>
 #include <botan/x509path.h>
 
 #include <fmt/format.h>
@@ -102,6 +103,15 @@ std::string describe(CertificateFailure failure, Certificate_Status_Code code) {
 Expected<Ok, std::string> TrustStore::add_ca(const Botan::X509_Certificate& ca) {
   if (!ca.is_CA_cert()) {
     return unexpected(fmt::format("{} is not a CA certificate", ca.subject_dn().to_string()));
+  }
+  try {
+    const auto hash = Botan::HashFunction::create_or_throw("SHA-1")->process(ca.subject_public_key_info());
+    Bytes key_hash(hash.begin(), hash.end());
+    if (std::find(ca_key_hashes_.begin(), ca_key_hashes_.end(), key_hash) == ca_key_hashes_.end()) {
+      ca_key_hashes_.push_back(std::move(key_hash));
+    }
+  } catch (const std::exception& e) {
+    return unexpected(fmt::format("{}: {}", ca.subject_dn().to_string(), e.what()));
   }
   store_.add_certificate(ca);
   return Ok{};

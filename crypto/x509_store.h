@@ -2,6 +2,7 @@
 #pragma once
 
 #include "common/expected.h"
+#include "crypto/bytes.h"
 
 #include <botan/certstor.h>
 #include <botan/pk_keys.h>
@@ -12,6 +13,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace ipsecd::crypto {
 
@@ -52,6 +54,9 @@ class TrustStore {
   // The CRL's signature is checked during validation against its issuer.
   void add_crl(const Botan::X509_CRL& crl);
   size_t ca_count() const;
+  // SHA-1 of each trust anchor's DER SubjectPublicKeyInfo, in the order added: the Certification Authority
+  // field of an X.509 CERTREQ (RFC 7296 §3.7).
+  const std::vector<Bytes>& ca_key_hashes() const { return ca_key_hashes_; }
 
   // RFC 5280 path validation of `end_entity` with the untrusted `intermediates` a peer sent, at time `now`.
   // CRLs are consulted where present; a missing CRL is not an error.
@@ -61,6 +66,7 @@ class TrustStore {
 
  private:
   Botan::Certificate_Store_In_Memory store_;
+  std::vector<Bytes> ca_key_hashes_;
 };
 
 }  // namespace ipsecd::crypto

@@ -30,7 +30,12 @@ using namespace ipsecd::ikev2;
 class ManualClock : public TimeSource {
  public:
   TimePoint now() const override { return now_; }
+  // Wall time moves with the steady time from a date inside the test PKI's validity (2025 to 2055).
+  WallTimePoint system_now() const override {
+    return wall_start_ + std::chrono::duration_cast<WallTimePoint::duration>(now_ - TimePoint{});
+  }
   void set(TimePoint t) { now_ = t; }
+  void set_wall_start(WallTimePoint t) { wall_start_ = t; }
   // Milliseconds since the clock's start, for asserting schedules.
   long long elapsed_ms() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(now_ - TimePoint{}).count();
@@ -38,6 +43,7 @@ class ManualClock : public TimeSource {
 
  private:
   TimePoint now_{};
+  WallTimePoint wall_start_ = std::chrono::sys_days{std::chrono::year{2026} / 1 / 1};
 };
 
 struct Datagram {

@@ -4,13 +4,19 @@
 #include "common/expected.h"
 #include "common/ip_address.h"
 #include "crypto/bytes.h"
+#include "crypto/iana/hash_algorithm.h"
+#include "crypto/validated_key_cache.h"
 #include "daemon/ike/iana/identification_type.h"
 #include "daemon/ike/ikev2/ports.h"
 #include "daemon/ike/ikev2/proposal.h"
 #include "daemon/ike/ikev2/traffic_selectors.h"
 
+#include <botan/pk_keys.h>
+#include <botan/x509cert.h>
+
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,11 +39,27 @@ Expected<Identity, std::string> parse_identity(std::string_view text);
 // Back to text for events and logs, in the forms parse_identity reads.
 std::string to_string(const Identity& identity);
 
-enum class AuthMethod : uint8_t { psk };
+// psk: a shared secret (§2.15, AUTH method 2). pubkey: signatures (§3.8 methods 1, 9-11; RFC 7427 method 14).
+enum class AuthMethod : uint8_t { psk, pubkey };
 
+// How one side of a connection authenticates. The local side's AuthConfig holds what we prove ourselves
+// with, the remote side's what we check the peer against.
 struct AuthConfig {
   AuthMethod method = AuthMethod::psk;
   crypto::SecureBytes psk;  // the shared secret (§2.15) for AuthMethod::psk
+
+  // Local pubkey: our end-entity certificate first, then the intermediates the peer needs to reach its
+  // trust anchor; all go out as CERT payloads (§3.6). Empty when we authenticate with a bare key the peer
+  // has pinned.
+  std::vector<Botan::X509_Certificate> certificates;
+  std::shared_ptr<const Botan::Private_Key> private_key;  // signs our AUTH
+
+  // Remote pubkey, one of: a trust store (through the cache of chains it validated) that the peer's CERT
+  // chain must lead to, or the peer's pinned public key (then CERT payloads are ignored). The required
+  // identity is ConnectionConfig::remote_id; with a trust store the peer's ID must also be one its
+  // certificate binds (RFC 4945 §3.1).
+  std::shared_ptr<crypto::ValidatedKeyCache> trust;
+  std::shared_ptr<const Botan::Public_Key> pinned_key;
 };
 
 struct ChildConfig {
@@ -87,6 +109,10 @@ struct EngineSettings {
   // of at most this size, when the peer announced IKEV2_FRAGMENTATION_SUPPORTED; 1280 minus IPv6 and UDP
   // headers keeps every fragment inside the IPv6 minimum MTU (§2.5.1).
   size_t fragment_size = 1232;
+  // The hashes we verify RFC 7427 signatures with, announced in SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4).
+  // Empty: no announcement, so peers authenticate with methods 1 and 9-11 (for peers predating RFC 7427).
+  std::vector<iana::HashAlgorithm> signature_hashes{iana::HashAlgorithm::SHA2_256, iana::HashAlgorithm::SHA2_384,
+                                                     iana::HashAlgorithm::SHA2_512, iana::HashAlgorithm::IDENTITY};
 };
 
 }  // namespace ipsecd::ikev2

@@ -26,6 +26,22 @@ std::string_view name(FailureReason reason) {
       return "protocol error";
     case FailureReason::peer_error:
       return "peer error";
+    case FailureReason::certificate_untrusted:
+      return "certificate untrusted";
+    case FailureReason::certificate_expired:
+      return "certificate expired";
+    case FailureReason::certificate_revoked:
+      return "certificate revoked";
+    case FailureReason::certificate_not_allowed:
+      return "certificate not allowed";
+    case FailureReason::certificate_invalid:
+      return "certificate invalid";
+    case FailureReason::id_not_in_certificate:
+      return "ID not in certificate";
+    case FailureReason::bad_signature:
+      return "bad signature";
+    case FailureReason::hash_not_acceptable:
+      return "hash not acceptable";
   }
   return "unknown";
 }

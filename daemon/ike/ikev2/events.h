@@ -30,6 +30,15 @@ enum class FailureReason : uint8_t {
   half_open_timeout,      // IKE_SA_INIT answered, IKE_AUTH never came
   protocol_error,         // a malformed or unexpected message from the peer
   peer_error,             // another error notify from the peer
+  // Public-key authentication (RFC 7296 §3.6-§3.8, RFC 7427), each also answered with AUTHENTICATION_FAILED:
+  certificate_untrusted,    // the peer's chain leads to no CA we trust
+  certificate_expired,      // a certificate of the chain has expired at our wall-clock time
+  certificate_revoked,      // a CRL we hold lists a certificate of the chain
+  certificate_not_allowed,  // key usage, CA flags or constraints forbid the chain (RFC 4945 §5.1.3.2)
+  certificate_invalid,      // no usable X.509 CERT, or another path validation failure
+  id_not_in_certificate,    // the peer's ID is not its certificate's subject or a subjectAltName
+  bad_signature,            // the AUTH signature does not verify with the peer's key
+  hash_not_acceptable,      // a signature hash we did not announce, or none we can sign with (RFC 7427 §4)
 };
 
 std::string_view name(FailureReason reason);

@@ -1,9 +1,10 @@
-// IKE_AUTH (RFC 7296 §1.2, §2.15): identities, PSK authentication both ways, connection choice by the
-// peer's identity, INITIAL_CONTACT (§2.4), and the first CHILD_SA riding along.
+// IKE_AUTH (RFC 7296 §1.2, §2.15): identities, PSK or public-key authentication both ways (with CERT and
+// CERTREQ, §3.6-§3.7), connection choice by the peer's identity, INITIAL_CONTACT (§2.4), and the first
+// CHILD_SA riding along.
 #include "daemon/ike/ikev2/engine.h"
 
-#include "crypto/psk_auth.h"
 #include "crypto/signed_octets.h"
+#include "daemon/ike/ikev2/authentication.h"
 #include "daemon/ike/ikev2/payload_helpers.h"
 
 #include <algorithm>
@@ -27,14 +28,20 @@ IkeRole other(IkeRole role) { return role == IkeRole::initiator ? IkeRole::respo
 void Engine::send_ike_auth_request(IkeSa& sa) {
   const ConnectionConfig& conn = *sa.connection;
   std::vector<ike::Payload> inner;
+  auto auth = own_auth(conn.local_auth, *sa.prf, octets_signed_by(sa, sa.role, conn.local_id), sa.peer_hashes,
+                       ports_.rng);
+  if (!auth) {
+    fail_sa(sa, std::move(auth.error()));
+    return;
+  }
+  // §1.2: IDi, [CERT,] [CERTREQ,] [IDr,] AUTH, then the CHILD_SA's SA, TSi, TSr.
   inner.push_back(ike::Payload{ike::IdiPayload{conn.local_id.type, conn.local_id.data}});
+  for (auto& cert : certificate_payloads(conn.local_auth)) inner.push_back(std::move(cert));
   if (conn.send_initial_contact) inner.push_back(notify_payload(iana::NotifyMessageType::INITIAL_CONTACT));
+  if (auto certreq = certificate_request(conn.remote_auth)) inner.push_back(std::move(*certreq));
   if (conn.remote_id)
     inner.push_back(ike::Payload{ike::IdrPayload{conn.remote_id->type, conn.remote_id->data}});
-  const auto auth =
-      crypto::psk_auth(*sa.prf, conn.local_auth.psk, octets_signed_by(sa, sa.role, conn.local_id));
-  inner.push_back(ike::Payload{
-      ike::AuthPayload{iana::AuthenticationMethod::SHARED_KEY_MIC, crypto::Bytes(auth.begin(), auth.end())}});
+  inner.push_back(ike::Payload{std::move(*auth)});
   if (sa.pending_child) {
     auto child = propose_first_child(sa, *sa.pending_child->config);
     if (child) {
@@ -81,14 +88,19 @@ void Engine::on_ike_auth_request(IkeSa& sa, uint32_t message_id, const std::vect
     return;
   }
   sa.connection = connection;
-  if (auth->method != iana::AuthenticationMethod::SHARED_KEY_MIC ||
-      connection->remote_auth.method != AuthMethod::psk ||
-      !crypto::verify_psk_auth(*sa.prf, connection->remote_auth.psk,
-                               octets_signed_by(sa, IkeRole::initiator, peer), auth->data)) {
+  auto verified = verify_peer_auth(connection->remote_auth, peer, payloads, *sa.prf,
+                                   octets_signed_by(sa, IkeRole::initiator, peer), sa.announced_hashes,
+                                   ports_.clock.system_now());
+  // Our own AUTH is made before the SA counts as up, so a key that cannot sign fails it like a bad peer.
+  Expected<ike::AuthPayload, Failure> our_auth =
+      verified ? own_auth(connection->local_auth, *sa.prf,
+                          octets_signed_by(sa, IkeRole::responder, connection->local_id), sa.peer_hashes,
+                          ports_.rng)
+               : Expected<ike::AuthPayload, Failure>(unexpected(std::move(verified.error())));
+  if (!our_auth) {
     send_response(sa, iana::ExchangeType::IKE_AUTH, message_id,
                   {notify_payload(iana::NotifyMessageType::AUTHENTICATION_FAILED)});
-    fail_sa(sa, {FailureReason::authentication_failed, std::nullopt,
-                 "AUTH of " + to_string(peer) + " does not verify"});
+    fail_sa(sa, std::move(our_auth.error()));
     return;
   }
 
@@ -115,10 +127,8 @@ void Engine::on_ike_auth_request(IkeSa& sa, uint32_t message_id, const std::vect
 
   std::vector<ike::Payload> inner;
   inner.push_back(ike::Payload{ike::IdrPayload{connection->local_id.type, connection->local_id.data}});
-  const auto our_auth = crypto::psk_auth(*sa.prf, connection->local_auth.psk,
-                                         octets_signed_by(sa, IkeRole::responder, connection->local_id));
-  inner.push_back(ike::Payload{ike::AuthPayload{iana::AuthenticationMethod::SHARED_KEY_MIC,
-                                                crypto::Bytes(our_auth.begin(), our_auth.end())}});
+  for (auto& cert : certificate_payloads(connection->local_auth)) inner.push_back(std::move(cert));
+  inner.push_back(ike::Payload{std::move(*our_auth)});
   emit(IkeSaEstablished{sa.unique_id, connection->name, sa.role, sa.local, sa.remote, connection->local_id,
                         peer, sa.transforms});
   if (ike::find_first<ike::SaPayload>(payloads) != nullptr) {
@@ -145,12 +155,11 @@ void Engine::on_ike_auth_response(IkeSa& sa, const std::vector<ike::Payload>& pa
   if (conn.remote_id && *conn.remote_id != peer) {
     refusal = Failure{FailureReason::identity_mismatch, std::nullopt,
                       "responder is " + to_string(peer) + ", expected " + to_string(*conn.remote_id)};
-  } else if (auth->method != iana::AuthenticationMethod::SHARED_KEY_MIC ||
-             conn.remote_auth.method != AuthMethod::psk ||
-             !crypto::verify_psk_auth(*sa.prf, conn.remote_auth.psk,
-                                      octets_signed_by(sa, other(sa.role), peer), auth->data)) {
-    refusal = Failure{FailureReason::authentication_failed, std::nullopt,
-                      "AUTH of " + to_string(peer) + " does not verify"};
+  } else if (auto verified = verify_peer_auth(conn.remote_auth, peer, payloads, *sa.prf,
+                                              octets_signed_by(sa, other(sa.role), peer), sa.announced_hashes,
+                                              ports_.clock.system_now());
+             !verified) {
+    refusal = std::move(verified.error());
   }
   if (refusal) {
     // §2.21.2: tell the responder, which already considers the SA up; no answer is awaited.

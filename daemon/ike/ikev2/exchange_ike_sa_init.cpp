@@ -1,9 +1,10 @@
 // IKE_SA_INIT (RFC 7296 §1.2): proposals and key exchange, INVALID_KE_PAYLOAD and COOKIE retries, NAT
-// detection notifies, and the IKE SA keys (§2.14).
+// detection notifies, signature hashes (RFC 7427 §4), CERTREQ (§3.7), and the IKE SA keys (§2.14).
 #include "daemon/ike/ikev2/engine.h"
 
 #include "crypto/iana/hash_algorithm.h"
 #include "crypto/ike_key_derivation.h"
+#include "daemon/ike/ikev2/authentication.h"
 #include "daemon/ike/ikev2/nat_detection.h"
 #include "daemon/ike/ikev2/payload_helpers.h"
 
@@ -15,13 +16,25 @@
 namespace ipsecd::ikev2 {
 namespace {
 
-// RFC 7427 §4: the hashes we can verify signatures with.
-crypto::Bytes signature_hash_algorithms() {
+// RFC 7427 §4: the hashes we can verify signatures with, two octets each.
+crypto::Bytes signature_hash_algorithms(const std::vector<iana::HashAlgorithm>& hashes) {
   crypto::Bytes out;
-  for (auto h : {iana::HashAlgorithm::SHA2_256, iana::HashAlgorithm::SHA2_384, iana::HashAlgorithm::SHA2_512,
-                 iana::HashAlgorithm::IDENTITY}) {
+  for (auto h : hashes) {
     out.push_back(static_cast<uint8_t>(static_cast<uint16_t>(h) >> 8));
     out.push_back(static_cast<uint8_t>(static_cast<uint16_t>(h) & 0xff));
+  }
+  return out;
+}
+
+// The peer's SIGNATURE_HASH_ALGORITHMS, if it sent one. Values we do not know are kept (choosing a scheme
+// simply never matches them); a trailing odd octet is no hash and is ignored.
+std::optional<std::vector<iana::HashAlgorithm>> peer_signature_hashes(const std::vector<ike::Payload>& payloads) {
+  const auto notifies = ike::find_notifies(payloads, iana::NotifyMessageType::SIGNATURE_HASH_ALGORITHMS);
+  if (notifies.empty()) return std::nullopt;
+  std::vector<iana::HashAlgorithm> out;
+  const crypto::Bytes& data = notifies.front()->data;
+  for (size_t i = 0; i + 1 < data.size(); i += 2) {
+    out.push_back(static_cast<iana::HashAlgorithm>(Botan::load_be<uint16_t>(data.data() + i, 0)));
   }
   return out;
 }
@@ -55,8 +68,11 @@ void Engine::send_ike_sa_init_request(IkeSa& sa, iana::KeyExchangeMethod group) 
   payloads.push_back(ike::Payload{ike::NoncePayload{sa.nonce_i}});
   add_nat_detection(payloads, sa.spi_i, 0, sa.local, sa.remote);
   payloads.push_back(notify_payload(iana::NotifyMessageType::IKEV2_FRAGMENTATION_SUPPORTED));
-  payloads.push_back(
-      notify_payload(iana::NotifyMessageType::SIGNATURE_HASH_ALGORITHMS, signature_hash_algorithms()));
+  if (!settings_.signature_hashes.empty()) {
+    payloads.push_back(notify_payload(iana::NotifyMessageType::SIGNATURE_HASH_ALGORITHMS,
+                                      signature_hash_algorithms(settings_.signature_hashes)));
+  }
+  sa.announced_hashes = settings_.signature_hashes;
 
   auto encoded = ike::encode_message({header_for(sa, iana::ExchangeType::IKE_SA_INIT, false, 0), payloads});
   if (!encoded) {
@@ -195,10 +211,16 @@ void Engine::on_ike_sa_init_request(const ipsecd::Endpoint& local, const ipsecd:
   if (has_notify(payloads, iana::NotifyMessageType::IKEV2_FRAGMENTATION_SUPPORTED)) {
     out.push_back(notify_payload(iana::NotifyMessageType::IKEV2_FRAGMENTATION_SUPPORTED));
   }
-  if (has_notify(payloads, iana::NotifyMessageType::SIGNATURE_HASH_ALGORITHMS)) {
-    out.push_back(
-        notify_payload(iana::NotifyMessageType::SIGNATURE_HASH_ALGORITHMS, signature_hash_algorithms()));
+  // RFC 7427 §4: announced in answer to the initiator's own announcement only.
+  sa->peer_hashes = peer_signature_hashes(payloads);
+  if (sa->peer_hashes && !settings_.signature_hashes.empty()) {
+    out.push_back(notify_payload(iana::NotifyMessageType::SIGNATURE_HASH_ALGORITHMS,
+                                 signature_hash_algorithms(settings_.signature_hashes)));
+    sa->announced_hashes = settings_.signature_hashes;
   }
+  // §3.7: CERTREQ may ride in the IKE_SA_INIT response, so the initiator knows which CA we trust before
+  // it signs; the connection is tentative until IKE_AUTH names the peer.
+  if (auto certreq = certificate_request(connection->remote_auth)) out.push_back(std::move(*certreq));
   auto encoded = ike::encode_message({header_for(*sa, iana::ExchangeType::IKE_SA_INIT, true, 0), out});
   if (!encoded) return;
   sa->init_response = encoded->bytes;
@@ -270,6 +292,7 @@ void Engine::on_ike_sa_init_response(IkeSa& sa, const ike::Message& response, cr
   sa.nonce_r = nonce->data;
   sa.init_response.assign(bytes.begin(), bytes.end());
   sa.peer_fragmentation = has_notify(payloads, iana::NotifyMessageType::IKEV2_FRAGMENTATION_SUPPORTED);
+  sa.peer_hashes = peer_signature_hashes(payloads);
   sa.key_exchange.reset();
   if (auto keys = derive_ike_sa_keys(sa, *shared); !keys) {
     fail_sa(sa, {FailureReason::protocol_error, std::nullopt, keys.error()});

@@ -86,6 +86,12 @@ struct IkeSa {
   bool peer_fragmentation = false;  // the peer sent IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383 §2.3)  // echoed
                                     // in IKE_SA_INIT after the responder asked for it (§2.6)
 
+  // SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4): what we announced (empty if nothing), which bounds what we
+  // accept in method-14 AUTH, and what the peer announced (nullopt if it sent none), which bounds what we
+  // sign with.
+  std::vector<iana::HashAlgorithm> announced_hashes;
+  std::optional<std::vector<iana::HashAlgorithm>> peer_hashes;
+
   RequestWindow requests;
   ResponseWindow responses;
   // Fragment sets being reassembled, by Message ID (RFC 7383 §2.6).

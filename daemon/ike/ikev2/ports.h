@@ -20,10 +20,15 @@ using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
 using Duration = std::chrono::milliseconds;
 
+// Wall-clock time, for what is dated in calendar terms: X.509 validity and CRLs (RFC 5280 §6.1.3).
+using WallTimePoint = std::chrono::system_clock::time_point;
+
 class TimeSource {
  public:
   virtual ~TimeSource() = default;
   virtual TimePoint now() const = 0;
+  // The daemon reads system_clock; tests pick a date so certificate validity is deterministic.
+  virtual WallTimePoint system_now() const = 0;
 };
 
 // Where IKE datagrams leave. `bytes` is the IKE message from its header on: whoever owns the socket adds
