@@ -228,9 +228,11 @@ struct EnginePair {
   Side b{clock, 0xb2, 0xb0000001, "192.0.2.2"};
   std::function<int(const Datagram&, bool from_a)> filter;
 
-  EnginePair(ConnectionConfig config_a, ConnectionConfig config_b, EngineSettings settings = {}) {
+  // `settings_b`, when given, configures the responder differently from the initiator.
+  EnginePair(ConnectionConfig config_a, ConnectionConfig config_b, EngineSettings settings = {},
+             std::optional<EngineSettings> settings_b = std::nullopt) {
     a.start(clock, settings, {std::move(config_a)});
-    b.start(clock, settings, {std::move(config_b)});
+    b.start(clock, settings_b.value_or(settings), {std::move(config_b)});
   }
 
   // Delivers queued datagrams, in order, until both queues are empty.

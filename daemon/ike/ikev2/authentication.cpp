@@ -7,10 +7,13 @@
 #include "crypto/signature_algorithm_identifier.h"
 #include "crypto/x509_load.h"
 
+#include <botan/ber_dec.h>
 #include <botan/pk_keys.h>
+#include <botan/pkix_types.h>
 
 #include <algorithm>
 #include <cctype>
+#include <exception>
 #include <string>
 
 namespace ipsecd::ikev2 {
@@ -39,6 +42,21 @@ bool equal_ignoring_case(std::string_view a, const crypto::Bytes& b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, uint8_t y) {
            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(y);
          });
+}
+
+// RFC 4945 §3.1.5 compares the DER bytes, but peers (and our own text identities) often encode the same
+// name with another string type (PrintableString for UTF8String); strongSwan and iked compare names, not
+// bytes. Botan's comparison matches attribute values by X.500 rules, case and spacing aside.
+bool same_dn(const crypto::Bytes& a, const crypto::Bytes& b) {
+  try {
+    Botan::X509_DN dn_a;
+    Botan::X509_DN dn_b;
+    Botan::BER_Decoder(a.data(), a.size()).decode(dn_a).verify_end();
+    Botan::BER_Decoder(b.data(), b.size()).decode(dn_b).verify_end();
+    return !dn_a.empty() && dn_a == dn_b;
+  } catch (const std::exception&) {
+    return false;
+  }
 }
 
 // Method 1 or 9-11 for keys that have one, when the peer did not announce RFC 7427 hashes.
@@ -216,7 +234,7 @@ Expected<Ok, Failure> verify_peer_auth(const AuthConfig& remote, const Identity&
 bool certificate_binds(const crypto::CertificateIdentity& certificate, const Identity& id) {
   switch (id.type) {
     case iana::IdentificationType::ID_DER_ASN1_DN:
-      return certificate.subject_dn_der == id.data;
+      return certificate.subject_dn_der == id.data || same_dn(certificate.subject_dn_der, id.data);
     case iana::IdentificationType::ID_FQDN:
       return std::any_of(certificate.dns_names.begin(), certificate.dns_names.end(),
                          [&](const std::string& n) { return equal_ignoring_case(n, id.data); });

@@ -46,7 +46,8 @@ Expected<Ok, Failure> verify_peer_auth(const AuthConfig& remote, const Identity&
                                        crypto::ByteView signed_octets,
                                        std::span<const iana::HashAlgorithm> announced, WallTimePoint now);
 
-// Whether a certificate binds IKE identity `id` (RFC 4945 §3.1): ID_DER_ASN1_DN equal to the subject,
+// Whether a certificate binds IKE identity `id` (RFC 4945 §3.1): ID_DER_ASN1_DN equal to the subject (as
+// bytes, or as names whose attributes match),
 // ID_FQDN / ID_RFC822_ADDR (case-insensitively) or ID_IPV4_ADDR / ID_IPV6_ADDR present in subjectAltName.
 bool certificate_binds(const crypto::CertificateIdentity& certificate, const Identity& id);
 
