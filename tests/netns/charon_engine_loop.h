@@ -44,6 +44,7 @@ class EngineLoop final : public ikev2::TimeSource, public ikev2::DatagramSink, p
   }
 
   ikev2::TimePoint now() const override { return ikev2::Clock::now(); }
+  ikev2::WallTimePoint system_now() const override { return std::chrono::system_clock::now(); }
   void send(const Endpoint& local, const Endpoint& remote, crypto::ByteView bytes) override;
   void on_event(const ikev2::Event& event) override { events_.push_back(event); }
 
