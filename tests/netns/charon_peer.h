@@ -4,8 +4,17 @@
 #include "tests/netns/netns_support.h"
 
 #include <string>
+#include <vector>
 
 namespace ipsecd::test {
+
+// Files charon authenticates with, copied into its own swanctl directory (the one SWANCTL_DIR names for
+// swanctl) before `swanctl --load-all`; swanctl.conf refers to them by file name.
+struct CharonCredentials {
+  std::vector<std::string> certificates;  // x509/: its end-entity certificate
+  std::vector<std::string> private_keys;  // private/: the matching key
+  std::vector<std::string> cas;           // x509ca/: the CAs it trusts, and the intermediates it sends
+};
 
 // Namespace OURS holds 192.0.2.1/24, charon's holds 192.0.2.2/24 (TEST-NET-1), joined by veth. The
 // destructor stops charon and deletes both namespaces, also when a test failed; a run that was killed is
@@ -15,8 +24,8 @@ class CharonPeer {
   static constexpr const char* kOurNamespace = "ipsecd-ec-ours";
   static constexpr const char* kCharonNamespace = "ipsecd-ec-charon";
 
-  // Starts charon with `swanctl_conf` (connections and secrets) loaded.
-  explicit CharonPeer(const std::string& swanctl_conf);
+  // Starts charon with `swanctl_conf` (connections and secrets) and `credentials` loaded.
+  explicit CharonPeer(const std::string& swanctl_conf, const CharonCredentials& credentials = {});
   ~CharonPeer();
   CharonPeer(const CharonPeer&) = delete;
   CharonPeer& operator=(const CharonPeer&) = delete;

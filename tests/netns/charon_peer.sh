@@ -3,7 +3,8 @@
 #
 #   charon_peer.sh start DIR NS_OURS NS_CHARON   namespaces joined by veth (192.0.2.1/24 in NS_OURS,
 #                                                192.0.2.2/24 in NS_CHARON), charon in NS_CHARON with
-#                                                DIR/swanctl.conf loaded
+#                                                DIR/swanctl.conf and the credentials in DIR/x509,
+#                                                DIR/private and DIR/x509ca loaded
 #   charon_peer.sh swanctl DIR ARGS...           swanctl against that charon
 #   charon_peer.sh stop DIR NS...                stops charon, deletes the namespaces (idempotent)
 #
@@ -16,6 +17,8 @@ source "$(dirname "$0")/../lib/charon_netns.sh"
 command=${1:?usage: charon_peer.sh start|swanctl|stop DIR ...}
 dir=${2:?missing DIR}
 shift 2
+# swanctl --load-all reads credentials from $SWANCTL_DIR/{x509,x509ca,private,...}: this instance's own.
+export SWANCTL_DIR=$dir
 
 case $command in
   start)
