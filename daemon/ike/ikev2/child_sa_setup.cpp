@@ -1,10 +1,12 @@
-// The first CHILD_SA inside IKE_AUTH (RFC 7296 §1.2, §1.3.1, §2.9, §2.17): ESP proposal, traffic-selector
-// narrowing, kernel SPIs, KEYMAT, and the SAs and policies handed to the kernel port.
+// CHILD_SA setup (RFC 7296 §1.2, §1.3.1, §2.9, §2.17), first inside IKE_AUTH and shared with CREATE_CHILD_SA:
+// ESP proposal, traffic-selector narrowing, kernel SPIs, KEYMAT, and the SAs and policies for the kernel.
 #include "daemon/ike/ikev2/engine.h"
 
 #include "crypto/esp_key_lengths.h"
 #include "crypto/ike_key_derivation.h"
 #include "daemon/ike/ikev2/payload_helpers.h"
+
+#include <botan/loadstor.h>
 
 #include <algorithm>
 
@@ -43,16 +45,23 @@ Expected<std::vector<ike::Payload>, Failure> Engine::propose_first_child(IkeSa& 
 }
 
 std::vector<ike::Payload> Engine::answer_first_child(IkeSa& sa, const std::vector<ike::Payload>& request) {
+  return answer_child(sa, request, sa.nonce_i, sa.nonce_r, false, nullptr).payloads;
+}
+
+ChildAnswer Engine::answer_child(IkeSa& sa, const std::vector<ike::Payload>& request, crypto::ByteView nonce_i,
+                                 crypto::ByteView nonce_r, bool create_child_sa, const ChildSa* replaces) {
   const ConnectionConfig& conn = *sa.connection;
   const auto* sa_payload = ike::find_first<ike::SaPayload>(request);
   const auto* tsi_payload = ike::find_first<ike::TsiPayload>(request);
   const auto* tsr_payload = ike::find_first<ike::TsrPayload>(request);
   auto refuse = [&](const std::string& child, FailureReason reason, iana::NotifyMessageType notify,
-                    std::string detail) {
+                    std::string detail, crypto::Bytes data = {}) {
     emit(ChildSaFailed{sa.unique_id, conn.name, child, {reason, std::nullopt, std::move(detail)}});
-    return std::vector<ike::Payload>{notify_payload(notify)};
+    return ChildAnswer{{notify_payload(notify, std::move(data))}, std::nullopt};
   };
-  const std::string first_name = conn.children.empty() ? std::string{} : conn.children.front().name;
+  const std::string first_name = replaces != nullptr     ? replaces->name
+                                 : conn.children.empty() ? std::string{}
+                                                         : conn.children.front().name;
   if (sa_payload == nullptr || tsi_payload == nullptr || tsr_payload == nullptr) {
     return refuse(first_name, FailureReason::ts_unacceptable, iana::NotifyMessageType::TS_UNACCEPTABLE,
                   "CHILD_SA proposal without TSi or TSr");
@@ -64,10 +73,12 @@ std::vector<ike::Payload> Engine::answer_first_child(IkeSa& sa, const std::vecto
                   !proposed_tsi ? proposed_tsi.error() : proposed_tsr.error());
   }
 
-  // The first configured child whose policy leaves something of the proposed traffic (§2.9).
+  // The first configured child whose policy leaves something of the proposed traffic (§2.9); a rekey
+  // stays with the child it replaces.
   const ChildConfig* child = nullptr;
   NarrowedSelectors narrowed;
   for (const auto& c : conn.children) {
+    if (replaces != nullptr && c.name != replaces->name) continue;
     auto remote_policy = resolve(c.remote_ts, sa.remote.address.view());
     auto local_policy = resolve(c.local_ts, sa.local.address.view());
     if (!remote_policy || !local_policy) continue;
@@ -88,11 +99,38 @@ std::vector<ike::Payload> Engine::answer_first_child(IkeSa& sa, const std::vecto
     return refuse(child->name, FailureReason::no_proposal_chosen, iana::NotifyMessageType::NO_PROPOSAL_CHOSEN,
                   "no acceptable ESP proposal");
   }
+  // §1.3.1: PFS in CREATE_CHILD_SA takes the group of the chosen proposal; a KE in another group is
+  // answered with the one we want. Inside IKE_AUTH there is no KE and the keys come from SK_d alone.
+  std::unique_ptr<crypto::KeyExchange> our_ke;
+  crypto::SecureBytes pfs_secret;
+  const iana::KeyExchangeMethod group = selected->transforms.key_exchange;
+  const auto* ke = ike::find_first<ike::KePayload>(request);
+  if (create_child_sa && (ke != nullptr || group != iana::KeyExchangeMethod::NONE)) {
+    if (group == iana::KeyExchangeMethod::NONE) {
+      return refuse(child->name, FailureReason::no_proposal_chosen,
+                    iana::NotifyMessageType::NO_PROPOSAL_CHOSEN, "KE payload without a KE transform");
+    }
+    if (ke == nullptr || ke->group != group) {
+      crypto::Bytes wanted(2);
+      Botan::store_be(static_cast<uint16_t>(group), wanted.data());
+      return refuse(child->name, FailureReason::invalid_ke_payload,
+                    iana::NotifyMessageType::INVALID_KE_PAYLOAD, "PFS group mismatch", wanted);
+    }
+    auto made = crypto::make_key_exchange(group, ports_.rng);
+    auto shared = made ? (*made)->shared_secret(ke->data)
+                       : Expected<crypto::SecureBytes, std::string>(unexpected(made.error()));
+    if (!shared) {
+      return refuse(child->name, FailureReason::protocol_error, iana::NotifyMessageType::INVALID_SYNTAX,
+                    shared.error());
+    }
+    our_ke = std::move(*made);
+    pfs_secret = std::move(*shared);
+  }
   // §1.3.1: transport mode only when the initiator asks and our policy agrees; otherwise tunnel.
   const bool transport =
       has_notify(request, iana::NotifyMessageType::USE_TRANSPORT_MODE) && child->mode == IpsecMode::transport;
 
-  const uint32_t reqid = next_reqid_++;
+  const uint32_t reqid = replaces != nullptr ? replaces->reqid : next_reqid_++;
   auto spi_in =
       ports_.kernel.allocate_spi({sa.remote.address, sa.local.address, iana::SecurityProtocolId::ESP, reqid});
   // A CHILD_SA the kernel will not take is answered as charon does: NO_PROPOSAL_CHOSEN, IKE SA kept.
@@ -100,17 +138,18 @@ std::vector<ike::Payload> Engine::answer_first_child(IkeSa& sa, const std::vecto
     return refuse(child->name, FailureReason::kernel_refused, iana::NotifyMessageType::NO_PROPOSAL_CHOSEN,
                   spi_in.error().message);
   }
-  ChildSa installed{child->name,
-                    reqid,
-                    *spi_in,
-                    *spi_out,
-                    transport ? IpsecMode::transport : IpsecMode::tunnel,
-                    selected->transforms,
-                    narrowed.tsr,
-                    narrowed.tsi,
-                    {},
-                    {}};
-  if (auto ok = install_child(sa, installed, *child); !ok) {
+  ChildSa installed;
+  installed.name = child->name;
+  installed.reqid = reqid;
+  installed.spi_in = *spi_in;
+  installed.spi_out = *spi_out;
+  installed.mode = transport ? IpsecMode::transport : IpsecMode::tunnel;
+  installed.transforms = selected->transforms;
+  installed.local_ts = narrowed.tsr;
+  installed.remote_ts = narrowed.tsi;
+  if (auto ok = install_child_keyed(sa, installed, *child, {nonce_i, nonce_r, pfs_secret, false},
+                                    replaces == nullptr);
+      !ok) {
     return refuse(child->name, ok.error().reason, iana::NotifyMessageType::NO_PROPOSAL_CHOSEN,
                   ok.error().detail);
   }
@@ -119,13 +158,14 @@ std::vector<ike::Payload> Engine::answer_first_child(IkeSa& sa, const std::vecto
   if (transport) out.push_back(notify_payload(iana::NotifyMessageType::USE_TRANSPORT_MODE));
   out.push_back(ike::Payload{
       ike::SaPayload{{to_accepted_proposal(selected->transforms, selected->number, spi_bytes(*spi_in))}}});
+  if (our_ke) out.push_back(ike::Payload{ike::KePayload{group, our_ke->public_value()}});
   out.push_back(ike::Payload{ike::TsiPayload{to_wire(narrowed.tsi)}});
   out.push_back(ike::Payload{ike::TsrPayload{to_wire(narrowed.tsr)}});
   emit(ChildSaInstalled{sa.unique_id, conn.name, installed.name, installed.reqid, installed.spi_in,
                         installed.spi_out, installed.mode, installed.transforms, installed.local_ts,
                         installed.remote_ts});
   sa.children.push_back(std::move(installed));
-  return out;
+  return {std::move(out), *spi_in};
 }
 
 void Engine::complete_first_child(IkeSa& sa, const std::vector<ike::Payload>& response) {
@@ -179,7 +219,10 @@ void Engine::complete_first_child(IkeSa& sa, const std::vector<ike::Payload>& re
                 *tsi,
                 *tsr,
                 {},
-                {}};
+                {},
+                ChildSaState::installed,
+                std::nullopt,
+                std::nullopt};
   sa.pending_child.reset();
   if (auto ok = install_child(sa, child, config); !ok) {
     emit(ChildSaFailed{sa.unique_id, conn_name, config.name, ok.error()});
@@ -192,6 +235,12 @@ void Engine::complete_first_child(IkeSa& sa, const std::vector<ike::Payload>& re
 }
 
 Expected<Ok, Failure> Engine::install_child(IkeSa& sa, ChildSa& child, const ChildConfig& config) {
+  return install_child_keyed(sa, child, config, {sa.nonce_i, sa.nonce_r, {}, sa.role == IkeRole::initiator},
+                             true);
+}
+
+Expected<Ok, Failure> Engine::install_child_keyed(IkeSa& sa, ChildSa& child, const ChildConfig& config,
+                                                  const ChildKeying& keying, bool with_policies) {
   const KernelSaId inbound_id{sa.remote.address, sa.local.address, child.spi_in,
                               iana::SecurityProtocolId::ESP};
   auto give_up = [&](FailureReason reason, std::string detail) {
@@ -208,9 +257,11 @@ Expected<Ok, Failure> Engine::install_child(IkeSa& sa, ChildSa& child, const Chi
   const auto& t = child.transforms;
   auto lengths = crypto::esp_key_lengths(t.encryption.id, t.encryption.key_bits, t.integrity);
   if (!lengths) return give_up(FailureReason::no_proposal_chosen, lengths.error());
-  auto keys = crypto::derive_child_sa_keys(*sa.prf, sa.sk_d, {}, sa.nonce_i, sa.nonce_r, *lengths);
+  auto keys = crypto::derive_child_sa_keys(*sa.prf, sa.sk_d, keying.pfs_secret, keying.nonce_i,
+                                           keying.nonce_r, *lengths);
   if (!keys) return give_up(FailureReason::protocol_error, keys.error());
-  const bool initiator = sa.role == IkeRole::initiator;
+  // §2.17: the exchange initiator's keys come first, whichever side started the IKE SA.
+  const bool initiator = keying.initiator;
   const auto& in_keys = initiator ? keys->responder_to_initiator : keys->initiator_to_responder;
   const auto& out_keys = initiator ? keys->initiator_to_responder : keys->responder_to_initiator;
 
@@ -228,6 +279,8 @@ Expected<Ok, Failure> Engine::install_child(IkeSa& sa, ChildSa& child, const Chi
     }
     child.kernel_sas.push_back(id);
   }
+  arm_child_rekey(child, config);
+  if (!with_policies) return Ok{};
 
   auto add_policy = [&](const Selector& src, const Selector& dst, PolicyDirection direction,
                         const IpAddress& from, const IpAddress& to) -> Expected<Ok, KernelError> {
@@ -268,6 +321,34 @@ void Engine::uninstall_child(ChildSa& child) {
   }
   child.kernel_policies.clear();
   child.kernel_sas.clear();
+}
+
+void Engine::remove_child(IkeSa& sa, size_t index) {
+  ChildSa& child = sa.children[index];
+  for (size_t i = 0; i < sa.children.size(); ++i) {
+    if (i == index || sa.children[i].reqid != child.reqid) continue;
+    // §1.3.3: policies belong to the reqid, so the child that replaced this one (or that this one
+    // replaced) keeps them.
+    auto& heir = sa.children[i].kernel_policies;
+    heir.insert(heir.end(), child.kernel_policies.begin(), child.kernel_policies.end());
+    child.kernel_policies.clear();
+    break;
+  }
+  uninstall_child(child);
+  // A child the peer's rekey replaced while ours was out goes by the peer's Delete (§2.8.1): a rekey.
+  if (child.peer_rekey) {
+    emit(ChildSaRekeyed{sa.unique_id, sa.connection->name, child.name, child.spi_in,
+                        child.peer_rekey->new_spi_in});
+  }
+  emit(ChildSaDeleted{sa.unique_id, sa.connection->name, child.name, child.spi_in, child.spi_out});
+  sa.children.erase(sa.children.begin() + static_cast<std::ptrdiff_t>(index));
+}
+
+const ChildConfig* Engine::child_config(const IkeSa& sa, const std::string& name) const {
+  for (const auto& c : sa.connection->children) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
 }
 
 void Engine::release_pending_child(IkeSa& sa) {

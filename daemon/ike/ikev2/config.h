@@ -69,6 +69,11 @@ struct ChildConfig {
   IpsecMode mode = IpsecMode::tunnel;
   std::vector<ProposalConfig> esp_proposals;
   SaLifetime lifetime;
+  // The engine rekeys the CHILD_SA rekey_time after it came up, less a random part of rekey_jitter so
+  // that two peers with the same settings rarely collide (§2.8.1); 0 turns time-based rekeying off and
+  // leaves it to the kernel's soft expiry.
+  std::chrono::seconds rekey_time{3600};
+  std::chrono::seconds rekey_jitter{360};
 };
 
 struct ConnectionConfig {
@@ -85,7 +90,8 @@ struct ConnectionConfig {
   bool send_initial_contact = true;
   std::vector<ChildConfig> children;
   std::chrono::seconds dpd_delay{30};
-  std::chrono::seconds rekey_time{14400};
+  std::chrono::seconds rekey_time{14400};  // IKE SA rekey (§2.18); 0: never
+  std::chrono::seconds rekey_jitter{1440};  // taken off rekey_time at random, as for children
 };
 
 // Engine-wide timing and limits.
@@ -105,6 +111,9 @@ struct EngineSettings {
   // Reqids for CHILD_SAs are taken from here up; the kernel adapter owns this range.
   uint32_t first_reqid = 0x49500001;
   size_t nonce_size = 32;
+  // A CREATE_CHILD_SA refused with TEMPORARY_FAILURE (§2.25) is tried again after this long plus a random
+  // part of as much again, so that two peers refusing each other do not collide once more.
+  Duration temporary_failure_retry{2000};
   // Protected messages longer than this (IKE header on, UDP/IP headers off) go out as RFC 7383 fragments
   // of at most this size, when the peer announced IKEV2_FRAGMENTATION_SUPPORTED; 1280 minus IPv6 and UDP
   // headers keeps every fragment inside the IPv6 minimum MTU (§2.5.1).

@@ -158,19 +158,16 @@ void Engine::handle_request(IkeSa& sa, const ike::Header& header, const std::vec
       }
       break;
     case iana::ExchangeType::INFORMATIONAL:
-      if (sa.state == IkeSaState::established || sa.state == IkeSaState::deleting) {
+      if (sa.state == IkeSaState::established || sa.state == IkeSaState::deleting ||
+          sa.state == IkeSaState::rekeyed) {
         on_informational_request(sa, header.message_id, payloads);
         return;
       }
       break;
     case iana::ExchangeType::CREATE_CHILD_SA:
-      // Further CHILD_SAs and rekeying are not negotiated yet: refusing keeps the peer from retrying
-      // into silence and declaring us dead (§1.3).
-      if (sa.state == IkeSaState::established) {
-        send_response(
-            sa, header.exchange, header.message_id,
-            {ike::Payload{ike::NotifyPayload{
-                iana::SecurityProtocolId::NONE, {}, iana::NotifyMessageType::NO_ADDITIONAL_SAS, {}}}});
+      if (sa.state == IkeSaState::established || sa.state == IkeSaState::deleting ||
+          sa.state == IkeSaState::rekeyed) {
+        on_create_child_sa_request(sa, header.message_id, payloads);
         return;
       }
       break;
@@ -183,17 +180,23 @@ void Engine::handle_request(IkeSa& sa, const ike::Header& header, const std::vec
 void Engine::handle_response(IkeSa& sa, const ike::Header& header,
                              const std::vector<ike::Payload>& payloads) {
   sa.requests.completed();
+  const uint64_t spi = sa.our_spi();
   switch (header.exchange) {
     case iana::ExchangeType::IKE_AUTH:
       on_ike_auth_response(sa, payloads);
-      return;
+      break;
     case iana::ExchangeType::INFORMATIONAL:
       on_informational_response(sa, payloads);
-      return;
+      break;
+    case iana::ExchangeType::CREATE_CHILD_SA:
+      on_create_child_sa_response(sa, payloads);
+      break;
     default:
       ++counters_.unexpected;
       return;
   }
+  // The window is free again (§2.3): work that waited for it goes next, if the SA is still there.
+  if (IkeSa* still = find_sa(spi)) start_queued(*still);
 }
 
 IkeSa* Engine::find_sa(uint64_t our_spi) {
@@ -220,6 +223,7 @@ IkeSa& Engine::add_sa(std::unique_ptr<IkeSa> sa) {
 
 void Engine::remove_sa(IkeSa& sa) {
   release_pending_child(sa);
+  if (sa.child_request) release_child_request(sa, *sa.child_request);
   for (auto& child : sa.children) {
     uninstall_child(child);
     emit(ChildSaDeleted{sa.unique_id, sa.connection ? sa.connection->name : std::string{}, child.name,
@@ -304,6 +308,13 @@ Expected<uint64_t, std::string> Engine::initiate(std::string_view connection, st
   if (child_config == config.children.end()) {
     return unexpected("connection '" + config.name + "' has no child '" + std::string(child) + "'");
   }
+  // §1.3.1: a further CHILD_SA rides on an IKE SA we already share with the peer.
+  for (auto& [spi, existing] : sas_) {
+    if (existing->connection == *conn && existing->state == IkeSaState::established) {
+      queue_work(*existing, {QueuedChildWork::Kind::create_child, child_config->name, 0, {}});
+      return existing->unique_id;
+    }
+  }
   if (!config.local_address || !config.remote_address) {
     return unexpected("connection '" + config.name + "' needs local and remote addresses to initiate");
   }
@@ -362,6 +373,7 @@ void Engine::on_sa_timer(IkeSa& sa, TimePoint now) {
     fail_sa(sa, {FailureReason::half_open_timeout, std::nullopt, "no IKE_AUTH after IKE_SA_INIT"});
     return;
   }
+  on_rekey_timer(sa, now);
   switch (sa.requests.on_timer(now, settings_)) {
     case RequestWindow::TimerAction::none:
       return;
@@ -391,6 +403,7 @@ std::optional<TimePoint> Engine::next_deadline() const {
   for (const auto& [spi, sa] : sas_) {
     consider(sa->requests.deadline());
     consider(sa->half_open_deadline);
+    consider(rekey_deadline(*sa));
   }
   return next;
 }
@@ -404,8 +417,12 @@ std::vector<IkeSaSummary> Engine::ike_sas() const {
                    sa->state,
                    sa->spi_i,
                    sa->spi_r,
+                   {},
                    {}};
-    for (const auto& c : sa->children) s.children.push_back(c.name);
+    for (const auto& c : sa->children) {
+      s.children.push_back(c.name);
+      s.child_sas.push_back({c.name, c.reqid, c.spi_in, c.spi_out, c.state});
+    }
     out.push_back(std::move(s));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.unique_id < b.unique_id; });

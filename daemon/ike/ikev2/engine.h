@@ -45,6 +45,15 @@ struct EngineCounters {
   uint64_t retransmitted_responses = 0;  // cached responses sent again for a repeated request
 };
 
+// A read-only view of one CHILD_SA, for listings and tests.
+struct ChildSaSummary {
+  std::string name;
+  uint32_t reqid = 0;
+  uint32_t spi_in = 0;
+  uint32_t spi_out = 0;
+  ChildSaState state{};
+};
+
 // A read-only view of one IKE SA, for listings and tests.
 struct IkeSaSummary {
   uint64_t unique_id = 0;
@@ -54,6 +63,23 @@ struct IkeSaSummary {
   uint64_t spi_i = 0;
   uint64_t spi_r = 0;
   std::vector<std::string> children;
+  std::vector<ChildSaSummary> child_sas;
+};
+
+// What a CHILD_SA's KEYMAT comes from (§2.17): the nonces of the exchange that made it, g^ir when it had
+// PFS, and whether we initiated that exchange (its initiator's keys come first).
+struct ChildKeying {
+  crypto::ByteView nonce_i;
+  crypto::ByteView nonce_r;
+  crypto::ByteView pfs_secret;
+  bool initiator = false;
+};
+
+// The responder's side of one CHILD_SA negotiation: the payloads to answer with and, when a CHILD_SA was
+// installed, its inbound SPI.
+struct ChildAnswer {
+  std::vector<ike::Payload> payloads;
+  std::optional<uint32_t> spi_in;
 };
 
 class Engine {
@@ -66,13 +92,21 @@ class Engine {
   // One received IKE datagram (no non-ESP marker). Never throws; what is not acted on is counted.
   void handle_datagram(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote, crypto::ByteView bytes);
 
-  // Starts IKE_SA_INIT for `connection`, with `child` as the CHILD_SA set up inside IKE_AUTH. Returns
-  // the new IKE SA's unique id.
+  // Starts IKE_SA_INIT for `connection`, with `child` as the CHILD_SA set up inside IKE_AUTH. When an
+  // IKE SA of that connection is already established, `child` is added to it with CREATE_CHILD_SA
+  // (§1.3.1) instead. Returns the IKE SA's unique id.
   Expected<uint64_t, std::string> initiate(std::string_view connection, std::string_view child);
 
   // Deletes the IKE SA and its children (§1.4.1): an established SA tells the peer first and goes when
   // the answer comes or retransmission gives up; one still being set up goes at once.
   Expected<Ok, std::string> terminate(uint64_t ike_sa);
+
+  // Rekeys the CHILD_SA with this inbound SPI (§1.3.3), as soon as the request window allows.
+  Expected<Ok, std::string> rekey_child(uint32_t spi_in);
+  // Rekeys the IKE SA (§1.3.2, §2.18): a new IKE SA takes over its children and the old one is deleted.
+  Expected<Ok, std::string> rekey_ike(uint64_t ike_sa);
+  // The kernel's EXPIRE for one of our inbound SAs: soft starts a rekey of its CHILD_SA, hard deletes it.
+  void on_kernel_expire(uint32_t spi_in, bool hard);
 
   // Runs what is due at `now`: retransmissions, give-ups, half-open timeouts.
   void on_timer(TimePoint now);
@@ -140,6 +174,56 @@ class Engine {
   // Tells the peer a CHILD_SA it installed is gone (§1.4.1), for one we refused after IKE_AUTH.
   void send_child_delete(IkeSa& sa, uint32_t spi_in);
   void release_pending_child(IkeSa& sa);
+
+  // child_sa_setup.cpp, shared by IKE_AUTH and CREATE_CHILD_SA: the responder's choice of a child, its
+  // SPIs and KEYMAT. PFS (a KE payload) is only possible in CREATE_CHILD_SA; `replaces` is the child a
+  // rekey replaces, whose reqid (and so policies) the new one takes.
+  ChildAnswer answer_child(IkeSa& sa, const std::vector<ike::Payload>& request, crypto::ByteView nonce_i,
+                           crypto::ByteView nonce_r, bool create_child_sa, const ChildSa* replaces);
+  // Installs the child's SAs, and its policies unless it replaces a child whose policies stay (§1.3.3).
+  Expected<Ok, Failure> install_child_keyed(IkeSa& sa, ChildSa& child, const ChildConfig& config,
+                                            const ChildKeying& keying, bool with_policies);
+  // Removes one child: its SAs, and its policies unless a sibling with the same reqid (its rekeyed
+  // successor or predecessor) takes them over.
+  void remove_child(IkeSa& sa, size_t index);
+  const ChildConfig* child_config(const IkeSa& sa, const std::string& name) const;
+
+  // exchange_create_child_sa.cpp (§1.3.1, §1.3.3, §2.8.1, §2.25): further CHILD_SAs and CHILD_SA rekeys
+  void on_create_child_sa_request(IkeSa& sa, uint32_t message_id, const std::vector<ike::Payload>& payloads);
+  void on_create_child_sa_response(IkeSa& sa, const std::vector<ike::Payload>& payloads);
+  void answer_child_request(IkeSa& sa, uint32_t message_id, const std::vector<ike::Payload>& payloads);
+  // Sends our CREATE_CHILD_SA request for `request` (whose nonce, SPI and selectors are set).
+  void send_child_request(IkeSa& sa, ChildSaRequest request, iana::KeyExchangeMethod group);
+  // TEMPORARY_FAILURE (§2.25): the same work again a little later.
+  void retry_later(IkeSa& sa, const ChildSaRequest& request);
+  void start_create_child(IkeSa& sa, const ChildConfig& config);
+  void start_rekey_child(IkeSa& sa, ChildSa& child);
+  void complete_child_request(IkeSa& sa, ChildSaRequest& request, const std::vector<ike::Payload>& response);
+  void release_child_request(IkeSa& sa, ChildSaRequest& request);
+  void delete_child(IkeSa& sa, ChildSa& child);
+  crypto::Bytes fresh_nonce();
+
+  // exchange_ike_rekey.cpp (§1.3.2, §2.18, §2.8.1)
+  void start_rekey_ike(IkeSa& sa);
+  void answer_ike_rekey(IkeSa& sa, uint32_t message_id, const std::vector<ike::Payload>& payloads);
+  void complete_ike_rekey(IkeSa& sa, ChildSaRequest& request, const std::vector<ike::Payload>& response);
+  // The IKE SA that replaces `old` (keys from §2.18), added to the table.
+  Expected<IkeSa*, std::string> make_rekeyed_sa(IkeSa& old, IkeRole role, uint64_t spi_i, uint64_t spi_r,
+                                                const NegotiatedTransforms& transforms,
+                                                crypto::ByteView shared_secret, const crypto::Bytes& nonce_i,
+                                                const crypto::Bytes& nonce_r);
+  void move_children(IkeSa& from, IkeSa& to);
+
+  // rekey_schedule.cpp: rekey deadlines with jitter, the work queue behind the window of size 1 (§2.3)
+  void arm_ike_rekey(IkeSa& sa);
+  void arm_child_rekey(ChildSa& child, const ChildConfig& config);
+  Duration jitter(Duration range);
+  void queue_work(IkeSa& sa, QueuedChildWork work);
+  // Starts the first queued piece of work that is due, when no request of ours is out.
+  void start_queued(IkeSa& sa);
+  void on_rekey_timer(IkeSa& sa, TimePoint now);
+  std::optional<TimePoint> rekey_deadline(const IkeSa& sa) const;
+  std::pair<IkeSa*, ChildSa*> find_child(uint32_t spi_in);
 
   // exchange_informational.cpp (§1.4, §1.5)
   void on_informational_request(IkeSa& sa, uint32_t message_id, const std::vector<ike::Payload>& payloads);

@@ -58,6 +58,8 @@ std::string_view name(IkeSaState state) {
       return "established";
     case IkeSaState::deleting:
       return "deleting";
+    case IkeSaState::rekeyed:
+      return "rekeyed";
   }
   return "unknown";
 }

@@ -102,8 +102,24 @@ struct ChildSaDeleted {
   uint32_t spi_out = 0;
 };
 
+// A CHILD_SA replaced by a rekey (§1.3.3); the new one was reported by ChildSaInstalled before.
+struct ChildSaRekeyed {
+  uint64_t ike_sa = 0;
+  std::string connection;
+  std::string child;
+  uint32_t old_spi_in = 0;
+  uint32_t new_spi_in = 0;
+};
+
+// An IKE SA replaced by a new one (§2.18), which took over its children.
+struct IkeSaRekeyed {
+  uint64_t old_ike_sa = 0;
+  uint64_t new_ike_sa = 0;
+  std::string connection;
+};
+
 using Event = std::variant<IkeSaEstablished, IkeSaFailed, IkeSaDeleted, ChildSaInstalled, ChildSaFailed,
-                           ChildSaDeleted>;
+                           ChildSaDeleted, ChildSaRekeyed, IkeSaRekeyed>;
 
 class EventSink {
  public:

@@ -107,6 +107,7 @@ void Engine::on_ike_auth_request(IkeSa& sa, uint32_t message_id, const std::vect
   sa.peer_id = peer;
   sa.state = IkeSaState::established;
   sa.half_open_deadline.reset();
+  arm_ike_rekey(sa);
   const uint64_t unique_id = sa.unique_id;
 
   // §2.4: INITIAL_CONTACT says the peer has no other IKE SA with us; any we still hold are stale.
@@ -172,6 +173,7 @@ void Engine::on_ike_auth_response(IkeSa& sa, const std::vector<ike::Payload>& pa
   }
   sa.peer_id = peer;
   sa.state = IkeSaState::established;
+  arm_ike_rekey(sa);
   emit(IkeSaEstablished{sa.unique_id, conn.name, sa.role, sa.local, sa.remote, conn.local_id, peer,
                         sa.transforms});
   complete_first_child(sa, payloads);

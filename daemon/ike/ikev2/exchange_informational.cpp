@@ -27,15 +27,18 @@ void Engine::on_informational_request(IkeSa& sa, uint32_t message_id,
                                 [&](const ChildSa& c) { return c.spi_out == spi; });
       if (child == sa.children.end()) continue;
       deleted_in.push_back(child->spi_in);
-      uninstall_child(*child);
-      emit(ChildSaDeleted{sa.unique_id, conn_name, child->name, child->spi_in, child->spi_out});
-      sa.children.erase(child);
+      remove_child(sa, static_cast<size_t>(child - sa.children.begin()));
     }
   }
 
   if (delete_ike) {
     // §1.4.1: the answer is empty, and both sides forget the IKE SA and everything under it.
     send_response(sa, iana::ExchangeType::INFORMATIONAL, message_id, {});
+    // §2.25.2: a Delete of an IKE SA we are rekeying wins and our rekey is forgotten; the children the
+    // peer's own rekey already moved over (§2.18) live on in the new IKE SA.
+    if (sa.peer_ike_rekey) {
+      if (IkeSa* successor = find_sa(sa.peer_ike_rekey->new_sa_spi)) move_children(sa, *successor);
+    }
     IkeSaDeleted event{sa.unique_id, conn_name, true};
     remove_sa(sa);
     emit(std::move(event));
@@ -52,7 +55,14 @@ void Engine::on_informational_request(IkeSa& sa, uint32_t message_id,
 }
 
 void Engine::on_informational_response(IkeSa& sa, const std::vector<ike::Payload>&) {
-  if (sa.state != IkeSaState::deleting) return;
+  if (sa.state != IkeSaState::deleting) {
+    // The answer to our CHILD_SA Delete (§1.4.1): the children we asked about go now, whatever SPIs the
+    // peer listed (it may have deleted them already itself).
+    for (size_t i = sa.children.size(); i-- > 0;) {
+      if (sa.children[i].state == ChildSaState::deleting) remove_child(sa, i);
+    }
+    return;
+  }
   IkeSaDeleted event{sa.unique_id, sa.connection->name, false};
   remove_sa(sa);
   emit(std::move(event));

@@ -15,6 +15,7 @@
 #include "daemon/ike/skf_fragmentation.h"
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -29,9 +30,25 @@ enum class IkeSaState : uint8_t {
   half_open,    // responder: IKE_SA_INIT answered, waiting for IKE_AUTH
   established,  // authenticated both ways
   deleting,     // our Delete for the IKE SA is out
+  rekeyed,      // replaced by a new IKE SA (§2.18): carries no children and waits for its Delete
 };
 
 std::string_view name(IkeSaState state);
+
+enum class ChildSaState : uint8_t {
+  installed,  // in use
+  rekeying,   // our CREATE_CHILD_SA with REKEY_SA for it is out
+  rekeyed,    // replaced by a rekey (§1.3.3): its SAs stay until the Delete exchange removes them
+  deleting,   // our Delete for it is out
+};
+
+// The peer's rekey of a child we were rekeying ourselves (§2.8.1): which child that exchange made and
+// its nonces, for the lowest-nonce rule once our own answer is in.
+struct PeerChildRekey {
+  uint32_t new_spi_in = 0;
+  crypto::Bytes nonce_i;
+  crypto::Bytes nonce_r;
+};
 
 // One installed CHILD_SA: what it negotiated and exactly which kernel entries it owns.
 struct ChildSa {
@@ -45,6 +62,42 @@ struct ChildSa {
   std::vector<Selector> remote_ts;
   std::vector<KernelSaId> kernel_sas;
   std::vector<KernelPolicyId> kernel_policies;
+  ChildSaState state = ChildSaState::installed;
+  std::optional<TimePoint> rekey_at;  // from the child's rekey_time, less jitter
+  std::optional<PeerChildRekey> peer_rekey;
+};
+
+// Our CREATE_CHILD_SA request (§1.3) between sending it and reading the answer.
+struct ChildSaRequest {
+  enum class Kind : uint8_t { create_child, rekey_child, rekey_ike };
+  Kind kind = Kind::create_child;
+  const ChildConfig* config = nullptr;  // create_child and rekey_child; points into IkeSa::connection
+  uint32_t reqid = 0;
+  uint32_t spi_in = 0;          // the new child's inbound SPI: released if the request fails
+  uint32_t rekeyed_spi_in = 0;  // rekey_child: the inbound SPI of the child being replaced
+  uint64_t new_ike_spi = 0;     // rekey_ike: our SPI of the new IKE SA
+  bool transport = false;
+  std::vector<Selector> tsi;
+  std::vector<Selector> tsr;
+  crypto::Bytes nonce;
+  std::unique_ptr<crypto::KeyExchange> key_exchange;  // PFS (§1.3.1) or the new IKE SA's (§1.3.2)
+  bool ke_retried = false;  // INVALID_KE_PAYLOAD is followed once (§1.3)
+};
+
+// Work that waits for the request window (one request out at a time, §2.3).
+struct QueuedChildWork {
+  enum class Kind : uint8_t { create_child, rekey_child, rekey_ike, delete_child };
+  Kind kind = Kind::create_child;
+  std::string child;        // create_child: the configured child's name
+  uint32_t spi_in = 0;      // rekey_child, delete_child: the child's inbound SPI
+  TimePoint not_before{};   // after TEMPORARY_FAILURE the retry waits (§2.25)
+};
+
+// The peer's IKE SA rekey that we answered while ours was out (§2.8.1, §2.18).
+struct PeerIkeRekey {
+  uint64_t new_sa_spi = 0;  // our SPI of the IKE SA it made
+  crypto::Bytes nonce_i;
+  crypto::Bytes nonce_r;
 };
 
 // The initiator's first CHILD_SA between sending IKE_AUTH and reading the answer.
@@ -101,6 +154,13 @@ struct IkeSa {
   Identity peer_id;
   std::optional<PendingChild> pending_child;
   std::vector<ChildSa> children;
+
+  // CREATE_CHILD_SA (§1.3): our request in flight, work waiting for the window, the next IKE rekey, and
+  // a peer's IKE rekey that collided with ours.
+  std::optional<ChildSaRequest> child_request;
+  std::deque<QueuedChildWork> queued;
+  std::optional<TimePoint> rekey_at;
+  std::optional<PeerIkeRekey> peer_ike_rekey;
 
   uint64_t our_spi() const { return role == IkeRole::initiator ? spi_i : spi_r; }
   const crypto::SkCipher* outbound_cipher() const {
