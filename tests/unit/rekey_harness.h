@@ -79,7 +79,8 @@ struct RekeyPair {
   RekeySide b{clock, 0xb2, 0xb0000001};
   std::function<int(const Datagram&, bool from_a)> filter;
 
-  RekeyPair(ConnectionConfig config_a, ConnectionConfig config_b, EngineSettings settings = rekey_settings()) {
+  RekeyPair(ConnectionConfig config_a, ConnectionConfig config_b,
+            EngineSettings settings = rekey_settings()) {
     a.engine = std::make_unique<Engine>(settings, std::vector<ConnectionConfig>{std::move(config_a)},
                                         EnginePorts{clock, a.rng, a.sink, a.kernel, a.events});
     b.engine = std::make_unique<Engine>(settings, std::vector<ConnectionConfig>{std::move(config_b)},
@@ -149,7 +150,8 @@ inline void require_settled_children(RekeyPair& pair, size_t count, size_t polic
   REQUIRE(cb.size() == count);
   for (const auto& c : ca) {
     CHECK(c.state == ChildSaState::installed);
-    auto peer = std::find_if(cb.begin(), cb.end(), [&](const ChildSaSummary& p) { return p.spi_in == c.spi_out; });
+    auto peer =
+        std::find_if(cb.begin(), cb.end(), [&](const ChildSaSummary& p) { return p.spi_in == c.spi_out; });
     REQUIRE(peer != cb.end());
     CHECK(peer->spi_out == c.spi_in);
     CHECK(peer->name == c.name);

@@ -43,7 +43,9 @@ uint32_t spi_in_of(const RekeySide& side, const char* child = "net") {
   return 0;
 }
 
-iana::ExchangeType exchange_of(const Datagram& d) { return ike::decode_message(d.bytes).value().message.header.exchange; }
+iana::ExchangeType exchange_of(const Datagram& d) {
+  return ike::decode_message(d.bytes).value().message.header.exchange;
+}
 bool is_response(const Datagram& d) { return ike::decode_message(d.bytes).value().message.header.response; }
 
 // Which nonces win: the exchange started by `a` (with b's answer) holds the lowest of the four nonces,
@@ -97,7 +99,8 @@ TEST_CASE("The responder can add a child too, on the IKE SA it did not start", "
 }
 
 TEST_CASE("A child with PFS runs a key exchange in the group of its ESP proposal", "[rekey]") {
-  RekeyPair pair(config_a("aes128gcm16", "aes128gcm16-x25519"), config_b("aes128gcm16", "aes128gcm16-x25519"));
+  RekeyPair pair(config_a("aes128gcm16", "aes128gcm16-x25519"),
+                 config_b("aes128gcm16", "aes128gcm16-x25519"));
   pair.establish();
   REQUIRE(pair.a.engine->initiate("conn", "net2"));
   pair.pump();
@@ -114,12 +117,14 @@ TEST_CASE("A child with PFS runs a key exchange in the group of its ESP proposal
 }
 
 TEST_CASE("INVALID_KE_PAYLOAD for a PFS child makes the initiator retry in the requested group", "[rekey]") {
-  RekeyPair pair(config_a("aes128gcm16", "aes128gcm16-x25519-ecp256"), config_b("aes128gcm16", "aes128gcm16-ecp256"));
+  RekeyPair pair(config_a("aes128gcm16", "aes128gcm16-x25519-ecp256"),
+                 config_b("aes128gcm16", "aes128gcm16-ecp256"));
   pair.establish();
   REQUIRE(pair.a.engine->initiate("conn", "net2"));
   pair.pump();
   require_settled_children(pair, 2);
-  CHECK(pair.a.events.of<ChildSaInstalled>().back().transforms.key_exchange == iana::KeyExchangeMethod::ECP_256);
+  CHECK(pair.a.events.of<ChildSaInstalled>().back().transforms.key_exchange ==
+        iana::KeyExchangeMethod::ECP_256);
   CHECK(pair.a.events.of<ChildSaFailed>().empty());
   // Two CREATE_CHILD_SA requests: the refused guess and the retry.
   size_t requests = 0;
@@ -219,7 +224,8 @@ TEST_CASE("CHILD_SA rekey with PFS", "[rekey]") {
   REQUIRE(pair.a.engine->rekey_child(spi_in_of(pair.a)));
   pair.pump();
   require_settled_children(pair, 1);
-  CHECK(pair.a.events.of<ChildSaInstalled>().back().transforms.key_exchange == iana::KeyExchangeMethod::CURVE25519);
+  CHECK(pair.a.events.of<ChildSaInstalled>().back().transforms.key_exchange ==
+        iana::KeyExchangeMethod::CURVE25519);
 }
 
 TEST_CASE("Two rekeys in a row leave one pair and the original policies", "[rekey]") {
@@ -293,7 +299,9 @@ TEST_CASE("A lost CHILD_SA rekey response is answered again from the cache", "[r
 TEST_CASE("A duplicated CHILD_SA rekey request makes one new child", "[rekey]") {
   RekeyPair pair(config_a(), config_b());
   pair.establish();
-  pair.filter = [](const Datagram& d, bool) { return exchange_of(d) == iana::ExchangeType::CREATE_CHILD_SA ? 2 : 1; };
+  pair.filter = [](const Datagram& d, bool) {
+    return exchange_of(d) == iana::ExchangeType::CREATE_CHILD_SA ? 2 : 1;
+  };
   REQUIRE(pair.a.engine->rekey_child(spi_in_of(pair.a)));
   pair.pump();
   require_settled_children(pair, 1);
@@ -415,7 +423,8 @@ void start_both_child_rekeys(RekeyPair& pair) {
 }
 
 // After a child rekey collision: one pair, from the exchange that did not hold the lowest nonce.
-void require_child_collision_outcome(RekeyPair& pair, Lowest lowest, uint32_t first_new_a, uint32_t first_new_b) {
+void require_child_collision_outcome(RekeyPair& pair, Lowest lowest, uint32_t first_new_a,
+                                     uint32_t first_new_b) {
   require_one_ike_sa(pair);
   require_settled_children(pair, 1);
   // a's own rekey made a's child with inbound SPI first_new_a; b's made b's first_new_b.
@@ -456,7 +465,8 @@ TEST_CASE("Simultaneous CHILD_SA rekeys crossing in flight, b's exchange lowest"
   require_child_collision_outcome(pair, Lowest::b_exchange, new_a, new_b);
 }
 
-TEST_CASE("Simultaneous CHILD_SA rekeys, b's request reaches a first, a's exchange lowest", "[rekey][collision]") {
+TEST_CASE("Simultaneous CHILD_SA rekeys, b's request reaches a first, a's exchange lowest",
+          "[rekey][collision]") {
   RekeyPair pair(config_a(), config_b());
   pair.establish();
   script_nonces(pair, Lowest::a_exchange);
@@ -469,7 +479,8 @@ TEST_CASE("Simultaneous CHILD_SA rekeys, b's request reaches a first, a's exchan
   require_child_collision_outcome(pair, Lowest::a_exchange, new_a, new_b);
 }
 
-TEST_CASE("Simultaneous CHILD_SA rekeys, b's request reaches a first, b's exchange lowest", "[rekey][collision]") {
+TEST_CASE("Simultaneous CHILD_SA rekeys, b's request reaches a first, b's exchange lowest",
+          "[rekey][collision]") {
   RekeyPair pair(config_a(), config_b());
   pair.establish();
   script_nonces(pair, Lowest::b_exchange);
@@ -482,7 +493,8 @@ TEST_CASE("Simultaneous CHILD_SA rekeys, b's request reaches a first, b's exchan
   require_child_collision_outcome(pair, Lowest::b_exchange, new_a, new_b);
 }
 
-TEST_CASE("CHILD_SA rekey collision where a's answer overtakes b's request (reordered)", "[rekey][collision]") {
+TEST_CASE("CHILD_SA rekey collision where a's answer overtakes b's request (reordered)",
+          "[rekey][collision]") {
   for (Lowest lowest : {Lowest::a_exchange, Lowest::b_exchange}) {
     RekeyPair pair(config_a(), config_b());
     pair.establish();
@@ -498,7 +510,8 @@ TEST_CASE("CHILD_SA rekey collision where a's answer overtakes b's request (reor
   }
 }
 
-TEST_CASE("CHILD_SA rekey collision where b's request is lost and retransmitted later", "[rekey][collision]") {
+TEST_CASE("CHILD_SA rekey collision where b's request is lost and retransmitted later",
+          "[rekey][collision]") {
   for (Lowest lowest : {Lowest::a_exchange, Lowest::b_exchange}) {
     RekeyPair pair(config_a(), config_b());
     pair.establish();
@@ -569,7 +582,8 @@ TEST_CASE("CHILD_SA rekey request meeting the peer's outstanding Delete is refus
   CHECK(failed.empty());
 }
 
-TEST_CASE("A stale rekey request after the child is gone is answered CHILD_SA_NOT_FOUND", "[rekey][collision]") {
+TEST_CASE("A stale rekey request after the child is gone is answered CHILD_SA_NOT_FOUND",
+          "[rekey][collision]") {
   RekeyPair pair(config_a(), config_b());
   pair.establish();
   REQUIRE(pair.a.engine->rekey_child(spi_in_of(pair.a)));
@@ -608,7 +622,8 @@ TEST_CASE("Simultaneous IKE SA rekeys crossing in flight, either exchange lowest
       require_settled_children(pair, 2);
       CHECK(pair.a.kernel.sas == kernel_a);
       // The winner's initiator is the initiator of the surviving IKE SA.
-      CHECK(pair.a.only_sa().role == (lowest == Lowest::a_exchange ? IkeRole::responder : IkeRole::initiator));
+      CHECK(pair.a.only_sa().role ==
+            (lowest == Lowest::a_exchange ? IkeRole::responder : IkeRole::initiator));
       CHECK(pair.a.events.of<ChildSaDeleted>().empty());
       CHECK(pair.b.events.of<ChildSaDeleted>().empty());
     }
@@ -647,7 +662,8 @@ TEST_CASE("IKE SA rekey collision with lost answers recovered by retransmission"
   }
 }
 
-TEST_CASE("IKE SA rekey against CHILD_SA rekey: TEMPORARY_FAILURE both ways, both retried later", "[rekey][collision]") {
+TEST_CASE("IKE SA rekey against CHILD_SA rekey: TEMPORARY_FAILURE both ways, both retried later",
+          "[rekey][collision]") {
   for (bool ike_by_a : {true, false}) {
     RekeyPair pair(config_a(), config_b());
     pair.establish();
@@ -670,7 +686,8 @@ TEST_CASE("IKE SA rekey against CHILD_SA rekey: TEMPORARY_FAILURE both ways, bot
   }
 }
 
-TEST_CASE("IKE SA rekey against a Delete of the IKE SA: nothing is left on either side", "[rekey][collision]") {
+TEST_CASE("IKE SA rekey against a Delete of the IKE SA: nothing is left on either side",
+          "[rekey][collision]") {
   for (bool delete_first : {false, true}) {
     RekeyPair pair(config_a(), config_b());
     pair.establish();
@@ -692,7 +709,8 @@ TEST_CASE("IKE SA rekey against a Delete of the IKE SA: nothing is left on eithe
   }
 }
 
-TEST_CASE("A further child requested during an IKE SA rekey is created on the new IKE SA", "[rekey][collision]") {
+TEST_CASE("A further child requested during an IKE SA rekey is created on the new IKE SA",
+          "[rekey][collision]") {
   RekeyPair pair(config_a(), config_b());
   pair.establish();
   REQUIRE(pair.a.engine->rekey_ike(pair.a.only_sa().unique_id));
@@ -702,7 +720,8 @@ TEST_CASE("A further child requested during an IKE SA rekey is created on the ne
   require_settled_children(pair, 2);
 }
 
-TEST_CASE("Rekey timers on both sides over a day leave one IKE SA and one pair per child", "[rekey][collision]") {
+TEST_CASE("Rekey timers on both sides over a day leave one IKE SA and one pair per child",
+          "[rekey][collision]") {
   auto a = config_a();
   auto b = config_b();
   for (auto* c : {&a, &b}) {
@@ -724,4 +743,101 @@ TEST_CASE("Rekey timers on both sides over a day leave one IKE SA and one pair p
   CHECK(count_rekeyed(pair.a) >= 2 * 280);
   CHECK(pair.a.events.of<IkeSaFailed>().empty());
   CHECK(pair.b.events.of<IkeSaFailed>().empty());
+}
+
+TEST_CASE("A duplicated IKE SA rekey request makes one new IKE SA", "[rekey]") {
+  RekeyPair pair(config_a(), config_b());
+  pair.establish();
+  pair.filter = [](const Datagram& d, bool) {
+    return exchange_of(d) == iana::ExchangeType::CREATE_CHILD_SA ? 2 : 1;
+  };
+  REQUIRE(pair.a.engine->rekey_ike(pair.a.only_sa().unique_id));
+  pair.pump();
+  require_one_ike_sa(pair);
+  require_settled_children(pair, 1);
+  CHECK(pair.b.events.of<IkeSaRekeyed>().size() == 1);
+  CHECK(pair.b.engine->counters().retransmitted_responses == 1);
+}
+
+TEST_CASE("A lost Delete of the old IKE SA is retransmitted and the old SA goes on both sides", "[rekey]") {
+  RekeyPair pair(config_a(), config_b());
+  pair.establish();
+  REQUIRE(pair.a.engine->rekey_ike(pair.a.only_sa().unique_id));
+  pair.deliver(pair.a);
+  pair.deliver(pair.b);
+  REQUIRE(exchange_of(pair.a.sink.queue.front()) == iana::ExchangeType::INFORMATIONAL);
+  pair.drop(pair.a);
+  CHECK(pair.b.sas().size() == 2);  // the old one waits, rekeyed, for the Delete
+  pair.run_timers_until(pair.clock.now() + std::chrono::seconds(2));
+  require_one_ike_sa(pair);
+  require_settled_children(pair, 1);
+}
+
+TEST_CASE("A CHILD_SA rekey queued behind an IKE SA rekey runs on the new IKE SA", "[rekey]") {
+  RekeyPair pair(config_a(), config_b());
+  pair.establish();
+  const uint32_t old_a = spi_in_of(pair.a);
+  REQUIRE(pair.a.engine->rekey_ike(pair.a.only_sa().unique_id));
+  REQUIRE(pair.a.engine->rekey_child(old_a));
+  pair.pump();
+  require_one_ike_sa(pair);
+  require_settled_children(pair, 1);
+  CHECK(spi_in_of(pair.a) != old_a);
+  REQUIRE(pair.a.events.of<ChildSaRekeyed>().size() == 1);
+  CHECK(pair.a.events.of<ChildSaRekeyed>().front().ike_sa == pair.a.only_sa().unique_id);
+}
+
+TEST_CASE("Simultaneous rekeys of two different children do not collide", "[rekey][collision]") {
+  RekeyPair pair(config_a(), config_b());
+  pair.establish();
+  REQUIRE(pair.a.engine->initiate("conn", "net2"));
+  pair.pump();
+  REQUIRE(pair.a.engine->rekey_child(spi_in_of(pair.a, "net")));
+  REQUIRE(pair.b.engine->rekey_child(spi_in_of(pair.b, "net2")));
+  pair.deliver(pair.a);
+  pair.deliver(pair.b);
+  pair.pump();
+  require_settled_children(pair, 2);
+  CHECK(count_rekeyed(pair.a) == 2);
+  CHECK(count_rekeyed(pair.b) == 2);
+}
+
+TEST_CASE("CHILD_SA Delete against IKE SA rekey: the rekey waits and the child is gone",
+          "[rekey][collision]") {
+  for (bool ike_by_a : {true, false}) {
+    RekeyPair pair(config_a(), config_b());
+    pair.establish();
+    REQUIRE(pair.a.engine->initiate("conn", "net2"));
+    pair.pump();
+    RekeySide& ike_side = ike_by_a ? pair.a : pair.b;
+    RekeySide& delete_side = ike_by_a ? pair.b : pair.a;
+    REQUIRE(ike_side.engine->rekey_ike(ike_side.only_sa().unique_id));
+    delete_side.engine->on_kernel_expire(spi_in_of(delete_side, "net2"), true);
+    pair.deliver(pair.a);
+    pair.deliver(pair.b);
+    pair.pump();
+    pair.run_timers_until(pair.clock.now() + std::chrono::seconds(10));
+    require_one_ike_sa(pair);
+    require_settled_children(pair, 1);
+    CHECK(pair.a.children().front().name == "net");
+    CHECK(pair.a.events.of<IkeSaRekeyed>().size() == 1);
+  }
+}
+
+TEST_CASE("A further child against an IKE SA rekey is refused, retried and made on the new IKE SA",
+          "[rekey][collision]") {
+  RekeyPair pair(config_a(), config_b());
+  pair.establish();
+  REQUIRE(pair.a.engine->rekey_ike(pair.a.only_sa().unique_id));
+  REQUIRE(pair.b.engine->initiate("conn", "net2"));
+  pair.deliver(pair.a);
+  pair.deliver(pair.b);
+  pair.pump();
+  CHECK(pair.a.events.of<IkeSaRekeyed>().empty());
+  pair.run_timers_until(pair.clock.now() + std::chrono::seconds(10));
+  require_one_ike_sa(pair);
+  require_settled_children(pair, 2);
+  CHECK(pair.a.events.of<IkeSaRekeyed>().size() == 1);
+  CHECK(pair.a.events.of<ChildSaFailed>().empty());
+  CHECK(pair.b.events.of<ChildSaFailed>().empty());
 }

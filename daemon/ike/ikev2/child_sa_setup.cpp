@@ -48,8 +48,9 @@ std::vector<ike::Payload> Engine::answer_first_child(IkeSa& sa, const std::vecto
   return answer_child(sa, request, sa.nonce_i, sa.nonce_r, false, nullptr).payloads;
 }
 
-ChildAnswer Engine::answer_child(IkeSa& sa, const std::vector<ike::Payload>& request, crypto::ByteView nonce_i,
-                                 crypto::ByteView nonce_r, bool create_child_sa, const ChildSa* replaces) {
+ChildAnswer Engine::answer_child(IkeSa& sa, const std::vector<ike::Payload>& request,
+                                 crypto::ByteView nonce_i, crypto::ByteView nonce_r, bool create_child_sa,
+                                 const ChildSa* replaces) {
   const ConnectionConfig& conn = *sa.connection;
   const auto* sa_payload = ike::find_first<ike::SaPayload>(request);
   const auto* tsi_payload = ike::find_first<ike::TsiPayload>(request);

@@ -90,7 +90,7 @@ struct ConnectionConfig {
   bool send_initial_contact = true;
   std::vector<ChildConfig> children;
   std::chrono::seconds dpd_delay{30};
-  std::chrono::seconds rekey_time{14400};  // IKE SA rekey (§2.18); 0: never
+  std::chrono::seconds rekey_time{14400};   // IKE SA rekey (§2.18); 0: never
   std::chrono::seconds rekey_jitter{1440};  // taken off rekey_time at random, as for children
 };
 

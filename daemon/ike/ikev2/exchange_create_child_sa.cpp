@@ -73,9 +73,10 @@ void Engine::answer_child_request(IkeSa& sa, uint32_t message_id, const std::vec
                             [&](const ChildSa& c) { return spi && c.spi_out == *spi; });
     if (old == sa.children.end()) {
       // §2.25.1: the CHILD_SA is gone already (our Delete crossed the request).
-      send_response(sa, iana::ExchangeType::CREATE_CHILD_SA, message_id,
-                    {ike::Payload{ike::NotifyPayload{iana::SecurityProtocolId::ESP, notify.spi,
-                                                     iana::NotifyMessageType::CHILD_SA_NOT_FOUND, {}}}});
+      send_response(
+          sa, iana::ExchangeType::CREATE_CHILD_SA, message_id,
+          {ike::Payload{ike::NotifyPayload{
+              iana::SecurityProtocolId::ESP, notify.spi, iana::NotifyMessageType::CHILD_SA_NOT_FOUND, {}}}});
       return;
     }
     // §2.25.1: one we are deleting, or have replaced already, is not rekeyed a second time.
@@ -114,7 +115,9 @@ void Engine::send_child_request(IkeSa& sa, ChildSaRequest request, iana::KeyExch
     auto ke = crypto::make_key_exchange(group, ports_.rng);
     if (!ke) {
       release_child_request(sa, request);
-      emit(ChildSaFailed{sa.unique_id, sa.connection->name, request.config ? request.config->name : "",
+      emit(ChildSaFailed{sa.unique_id,
+                         sa.connection->name,
+                         request.config ? request.config->name : "",
                          {FailureReason::invalid_ke_payload, std::nullopt, ke.error()}});
       return;
     }
@@ -134,8 +137,8 @@ void Engine::send_child_request(IkeSa& sa, ChildSaRequest request, iana::KeyExch
                                                     {}}});
     }
     if (request.transport) out.push_back(notify_payload(iana::NotifyMessageType::USE_TRANSPORT_MODE));
-    out.push_back(
-        ike::Payload{ike::SaPayload{to_sa_proposals(request.config->esp_proposals, spi_bytes(request.spi_in))}});
+    out.push_back(ike::Payload{
+        ike::SaPayload{to_sa_proposals(request.config->esp_proposals, spi_bytes(request.spi_in))}});
   }
   out.push_back(ike::Payload{ike::NoncePayload{request.nonce}});
   if (request.key_exchange) {
@@ -158,7 +161,8 @@ void Engine::send_child_request(IkeSa& sa, ChildSaRequest request, iana::KeyExch
 
 void Engine::start_create_child(IkeSa& sa, const ChildConfig& config) {
   auto fail = [&](FailureReason reason, std::string detail) {
-    emit(ChildSaFailed{sa.unique_id, sa.connection->name, config.name, {reason, std::nullopt, std::move(detail)}});
+    emit(ChildSaFailed{
+        sa.unique_id, sa.connection->name, config.name, {reason, std::nullopt, std::move(detail)}});
   };
   auto tsi = resolve(config.local_ts, sa.local.address.view());
   auto tsr = resolve(config.remote_ts, sa.remote.address.view());
@@ -197,7 +201,9 @@ void Engine::start_rekey_child(IkeSa& sa, ChildSa& child) {
   auto spi = ports_.kernel.allocate_spi(
       {sa.remote.address, sa.local.address, iana::SecurityProtocolId::ESP, child.reqid});
   if (!spi) {
-    emit(ChildSaFailed{sa.unique_id, sa.connection->name, child.name,
+    emit(ChildSaFailed{sa.unique_id,
+                       sa.connection->name,
+                       child.name,
                        {FailureReason::kernel_refused, std::nullopt, spi.error().message}});
     return;
   }
@@ -209,11 +215,12 @@ void Engine::start_rekey_child(IkeSa& sa, ChildSa& child) {
   request.tsr = child.remote_ts;
   child.state = ChildSaState::rekeying;
   child.peer_rekey.reset();
-  const auto group = child.transforms.key_exchange != iana::KeyExchangeMethod::NONE
-                         ? child.transforms.key_exchange
-                         : (config->esp_proposals.empty() || config->esp_proposals.front().key_exchange.empty()
-                                ? iana::KeyExchangeMethod::NONE
-                                : config->esp_proposals.front().key_exchange.front());
+  const auto group =
+      child.transforms.key_exchange != iana::KeyExchangeMethod::NONE
+          ? child.transforms.key_exchange
+          : (config->esp_proposals.empty() || config->esp_proposals.front().key_exchange.empty()
+                 ? iana::KeyExchangeMethod::NONE
+                 : config->esp_proposals.front().key_exchange.front());
   send_child_request(sa, std::move(request), group);
 }
 
@@ -341,7 +348,8 @@ void Engine::complete_child_request(IkeSa& sa, ChildSaRequest& request,
     const auto* ke = ike::find_first<ike::KePayload>(response);
     if (ke == nullptr || !request.key_exchange || ke->group != group ||
         request.key_exchange->method() != group) {
-      fail_installed({FailureReason::protocol_error, std::nullopt, "responder's KE is not in the group we sent"});
+      fail_installed(
+          {FailureReason::protocol_error, std::nullopt, "responder's KE is not in the group we sent"});
       return;
     }
     auto shared = request.key_exchange->shared_secret(ke->data);
@@ -379,7 +387,8 @@ void Engine::complete_child_request(IkeSa& sa, ChildSaRequest& request,
   child.local_ts = std::move(*tsi);
   child.remote_ts = std::move(*tsr);
   request.spi_in = 0;  // the SA install below owns the SPI now, also when it fails
-  if (auto ok = install_child_keyed(sa, child, config, {request.nonce, nonce->data, pfs_secret, true}, !rekey);
+  if (auto ok =
+          install_child_keyed(sa, child, config, {request.nonce, nonce->data, pfs_secret, true}, !rekey);
       !ok) {
     settle_old();
     emit(ChildSaFailed{sa.unique_id, conn_name, config.name, ok.error()});
@@ -393,8 +402,8 @@ void Engine::complete_child_request(IkeSa& sa, ChildSaRequest& request,
 
   ChildSa& old = *child_by_spi_in(sa, request.rekeyed_spi_in);
   ChildSa& fresh = *child_by_spi_in(sa, spi_in);
-  if (old.peer_rekey && holds_lowest_nonce(request.nonce, nonce->data, old.peer_rekey->nonce_i,
-                                           old.peer_rekey->nonce_r)) {
+  if (old.peer_rekey &&
+      holds_lowest_nonce(request.nonce, nonce->data, old.peer_rekey->nonce_i, old.peer_rekey->nonce_r)) {
     // §2.8.1: our new child is the redundant one; we delete it, the peer deletes the old one.
     old.state = ChildSaState::rekeyed;
     emit(ChildSaRekeyed{sa.unique_id, conn_name, old.name, old.spi_in, old.peer_rekey->new_spi_in});

@@ -36,9 +36,10 @@ void Engine::start_rekey_ike(IkeSa& sa) {
   send_child_request(sa, std::move(request), sa.transforms.key_exchange);
 }
 
-Expected<IkeSa*, std::string> Engine::make_rekeyed_sa(IkeSa& old, IkeRole role, uint64_t spi_i, uint64_t spi_r,
-                                                      const NegotiatedTransforms& transforms,
-                                                      crypto::ByteView shared_secret, const crypto::Bytes& nonce_i,
+Expected<IkeSa*, std::string> Engine::make_rekeyed_sa(IkeSa& old, IkeRole role, uint64_t spi_i,
+                                                      uint64_t spi_r, const NegotiatedTransforms& transforms,
+                                                      crypto::ByteView shared_secret,
+                                                      const crypto::Bytes& nonce_i,
                                                       const crypto::Bytes& nonce_r) {
   // §2.18: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr) under the old PRF; the rest as in §2.14.
   const crypto::SecureBytes skeyseed =
@@ -90,11 +91,16 @@ void Engine::move_children(IkeSa& from, IkeSa& to) {
 
 void Engine::answer_ike_rekey(IkeSa& sa, uint32_t message_id, const std::vector<ike::Payload>& payloads) {
   auto refuse = [&](iana::NotifyMessageType type, crypto::Bytes data = {}) {
-    send_response(sa, iana::ExchangeType::CREATE_CHILD_SA, message_id, {notify_payload(type, std::move(data))});
+    send_response(sa, iana::ExchangeType::CREATE_CHILD_SA, message_id,
+                  {notify_payload(type, std::move(data))});
   };
-  // §2.25.2, as strongSwan: not while a CHILD_SA of ours is being made or rekeyed, and only one peer
-  // rekey of this IKE SA at a time.
-  if ((sa.child_request && sa.child_request->kind != ChildSaRequest::Kind::rekey_ike) || sa.peer_ike_rekey) {
+  // §2.25.2, as strongSwan: not while a CHILD_SA of ours is being made, rekeyed or deleted (the
+  // children are about to move), and only one peer rekey of this IKE SA at a time.
+  const bool child_work_out =
+      (sa.child_request && sa.child_request->kind != ChildSaRequest::Kind::rekey_ike) ||
+      std::any_of(sa.children.begin(), sa.children.end(),
+                  [](const ChildSa& c) { return c.state == ChildSaState::deleting; });
+  if (child_work_out || sa.peer_ike_rekey) {
     refuse(iana::NotifyMessageType::TEMPORARY_FAILURE);
     return;
   }
@@ -126,8 +132,8 @@ void Engine::answer_ike_rekey(IkeSa& sa, uint32_t message_id, const std::vector<
   }
   const crypto::Bytes nonce_r = fresh_nonce();
   const uint64_t spi_r = fresh_spi();
-  auto made = make_rekeyed_sa(sa, IkeRole::responder, *spi_i, spi_r, selected->transforms, *shared, nonce->data,
-                              nonce_r);
+  auto made = make_rekeyed_sa(sa, IkeRole::responder, *spi_i, spi_r, selected->transforms, *shared,
+                              nonce->data, nonce_r);
   if (!made) {
     refuse(iana::NotifyMessageType::NO_PROPOSAL_CHOSEN);
     return;
@@ -150,7 +156,8 @@ void Engine::answer_ike_rekey(IkeSa& sa, uint32_t message_id, const std::vector<
   start_queued(fresh);
 }
 
-void Engine::complete_ike_rekey(IkeSa& sa, ChildSaRequest& request, const std::vector<ike::Payload>& response) {
+void Engine::complete_ike_rekey(IkeSa& sa, ChildSaRequest& request,
+                                const std::vector<ike::Payload>& response) {
   // When our rekey fails but the peer's colliding one went through, the peer's new IKE SA takes over.
   auto adopt_peer_rekey = [&] {
     if (!sa.peer_ike_rekey) return false;
@@ -173,7 +180,8 @@ void Engine::complete_ike_rekey(IkeSa& sa, ChildSaRequest& request, const std::v
     }
     if (error->type == iana::NotifyMessageType::INVALID_KE_PAYLOAD && error->data.size() == 2 &&
         !request.ke_retried) {
-      const auto wanted = static_cast<iana::KeyExchangeMethod>(Botan::load_be<uint16_t>(error->data.data(), 0));
+      const auto wanted =
+          static_cast<iana::KeyExchangeMethod>(Botan::load_be<uint16_t>(error->data.data(), 0));
       const auto& proposals = sa.connection->ike_proposals;
       if (std::any_of(proposals.begin(), proposals.end(), [&](const ProposalConfig& p) {
             return std::find(p.key_exchange.begin(), p.key_exchange.end(), wanted) != p.key_exchange.end();
@@ -191,8 +199,9 @@ void Engine::complete_ike_rekey(IkeSa& sa, ChildSaRequest& request, const std::v
   const auto* sa_payload = ike::find_first<ike::SaPayload>(response);
   const auto* nonce = ike::find_first<ike::NoncePayload>(response);
   const auto* ke = ike::find_first<ike::KePayload>(response);
-  auto accepted = sa_payload != nullptr ? check_accepted_proposal(sa.connection->ike_proposals, sa_payload->proposals)
-                                        : Expected<SelectedProposal, std::string>(unexpected("no SA payload"));
+  auto accepted = sa_payload != nullptr
+                      ? check_accepted_proposal(sa.connection->ike_proposals, sa_payload->proposals)
+                      : Expected<SelectedProposal, std::string>(unexpected("no SA payload"));
   const std::optional<uint64_t> spi_r = accepted ? ike_spi_value(accepted->spi) : std::nullopt;
   std::optional<crypto::SecureBytes> shared;
   if (spi_r && nonce != nullptr && ke != nullptr && request.key_exchange &&

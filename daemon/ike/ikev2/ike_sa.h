@@ -81,16 +81,16 @@ struct ChildSaRequest {
   std::vector<Selector> tsr;
   crypto::Bytes nonce;
   std::unique_ptr<crypto::KeyExchange> key_exchange;  // PFS (§1.3.1) or the new IKE SA's (§1.3.2)
-  bool ke_retried = false;  // INVALID_KE_PAYLOAD is followed once (§1.3)
+  bool ke_retried = false;                            // INVALID_KE_PAYLOAD is followed once (§1.3)
 };
 
 // Work that waits for the request window (one request out at a time, §2.3).
 struct QueuedChildWork {
   enum class Kind : uint8_t { create_child, rekey_child, rekey_ike, delete_child };
   Kind kind = Kind::create_child;
-  std::string child;        // create_child: the configured child's name
-  uint32_t spi_in = 0;      // rekey_child, delete_child: the child's inbound SPI
-  TimePoint not_before{};   // after TEMPORARY_FAILURE the retry waits (§2.25)
+  std::string child;       // create_child: the configured child's name
+  uint32_t spi_in = 0;     // rekey_child, delete_child: the child's inbound SPI
+  TimePoint not_before{};  // after TEMPORARY_FAILURE the retry waits (§2.25)
 };
 
 // The peer's IKE SA rekey that we answered while ours was out (§2.8.1, §2.18).

@@ -99,7 +99,8 @@ void Engine::start_queued(IkeSa& sa) {
         break;
       case QueuedChildWork::Kind::rekey_child:
         // A child that went, or that a rekey of the peer's replaced meanwhile, needs nothing more.
-        if (child != sa.children.end() && child->state == ChildSaState::installed) start_rekey_child(sa, *child);
+        if (child != sa.children.end() && child->state == ChildSaState::installed)
+          start_rekey_child(sa, *child);
         break;
       case QueuedChildWork::Kind::rekey_ike:
         start_rekey_ike(sa);
