@@ -230,6 +230,9 @@ TEST_CASE("Cert engine: a second IKE SA with the same peer certificate is served
   require_up(pair);
   CHECK(c.trust_a->validations() == 1);
   CHECK(c.trust_b->validations() == 1);
+  // A restarted initiator (same configuration, so the same cache): initiate() on the running engine
+  // would add a CHILD_SA to the IKE SA it already has (§1.3.1) instead of making a second one.
+  pair.a.start(pair.clock, {}, {c.a});
   pair.initiate();
   CHECK(pair.a.events.of<IkeSaEstablished>().size() == 2);
   CHECK(pair.b.events.of<IkeSaEstablished>().size() == 2);
