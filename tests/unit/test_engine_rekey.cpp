@@ -841,3 +841,21 @@ TEST_CASE("A further child against an IKE SA rekey is refused, retried and made 
   CHECK(pair.a.events.of<ChildSaFailed>().empty());
   CHECK(pair.b.events.of<ChildSaFailed>().empty());
 }
+
+TEST_CASE("A responder without PFS picks the initiator's proposal without KE and ignores its KE payload",
+          "[rekey]") {
+  auto a = config_a();
+  a.children.back().esp_proposals = {proposal("aes128gcm16-x25519", iana::SecurityProtocolId::ESP),
+                                     proposal("aes128gcm16", iana::SecurityProtocolId::ESP)};
+  RekeyPair pair(a, config_b());
+  pair.establish();
+  REQUIRE(pair.a.engine->initiate("conn", "net2"));
+  pair.pump();
+  require_settled_children(pair, 2);
+  CHECK(pair.a.events.of<ChildSaInstalled>().back().transforms.key_exchange == iana::KeyExchangeMethod::NONE);
+  REQUIRE(pair.a.engine->rekey_child(spi_in_of(pair.a, "net2")));
+  pair.pump();
+  require_settled_children(pair, 2);
+  CHECK(count_rekeyed(pair.a) == 1);
+  CHECK(pair.a.events.of<ChildSaFailed>().empty());
+}

@@ -101,16 +101,13 @@ ChildAnswer Engine::answer_child(IkeSa& sa, const std::vector<ike::Payload>& req
                   "no acceptable ESP proposal");
   }
   // §1.3.1: PFS in CREATE_CHILD_SA takes the group of the chosen proposal; a KE in another group is
-  // answered with the one we want. Inside IKE_AUTH there is no KE and the keys come from SK_d alone.
+  // answered with the one we want, and one beside a chosen proposal without KE is left unused. Inside
+  // IKE_AUTH there is no KE and the keys come from SK_d alone.
   std::unique_ptr<crypto::KeyExchange> our_ke;
   crypto::SecureBytes pfs_secret;
   const iana::KeyExchangeMethod group = selected->transforms.key_exchange;
   const auto* ke = ike::find_first<ike::KePayload>(request);
-  if (create_child_sa && (ke != nullptr || group != iana::KeyExchangeMethod::NONE)) {
-    if (group == iana::KeyExchangeMethod::NONE) {
-      return refuse(child->name, FailureReason::no_proposal_chosen,
-                    iana::NotifyMessageType::NO_PROPOSAL_CHOSEN, "KE payload without a KE transform");
-    }
+  if (create_child_sa && group != iana::KeyExchangeMethod::NONE) {
     if (ke == nullptr || ke->group != group) {
       crypto::Bytes wanted(2);
       Botan::store_be(static_cast<uint16_t>(group), wanted.data());

@@ -344,7 +344,7 @@ void Engine::complete_child_request(IkeSa& sa, ChildSaRequest& request,
   }
   crypto::SecureBytes pfs_secret;
   const iana::KeyExchangeMethod group = accepted->transforms.key_exchange;
-  if (group != iana::KeyExchangeMethod::NONE || request.key_exchange) {
+  if (group != iana::KeyExchangeMethod::NONE) {
     const auto* ke = ike::find_first<ike::KePayload>(response);
     if (ke == nullptr || !request.key_exchange || ke->group != group ||
         request.key_exchange->method() != group) {
