@@ -859,3 +859,22 @@ TEST_CASE("A responder without PFS picks the initiator's proposal without KE and
   CHECK(count_rekeyed(pair.a) == 1);
   CHECK(pair.a.events.of<ChildSaFailed>().empty());
 }
+
+TEST_CASE("IKE SA rekey collision where b's request is lost: a's rekey wins, b's goes with the old SA",
+          "[rekey][collision]") {
+  for (Lowest lowest : {Lowest::a_exchange, Lowest::b_exchange}) {
+    RekeyPair pair(config_a(), config_b());
+    pair.establish();
+    script_nonces(pair, lowest);
+    REQUIRE(pair.a.engine->rekey_ike(pair.a.only_sa().unique_id));
+    REQUIRE(pair.b.engine->rekey_ike(pair.b.only_sa().unique_id));
+    pair.drop(pair.b);
+    pair.pump();
+    pair.run_timers_until(pair.clock.now() + std::chrono::seconds(30));
+    require_one_ike_sa(pair);
+    require_settled_children(pair, 1);
+    CHECK(pair.a.only_sa().role == IkeRole::initiator);
+    CHECK(pair.a.events.of<ChildSaDeleted>().empty());
+    CHECK(pair.b.events.of<ChildSaDeleted>().empty());
+  }
+}
