@@ -7,6 +7,7 @@
 #include "daemon/ike/message_codec.h"
 #include "daemon/ike/sk_protection.h"
 #include "daemon/ike/skf_fragmentation.h"
+#include "tests/fuzz/fixed_cipher.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -15,18 +16,6 @@ using namespace ipsecd;
 
 namespace {
 
-// AES-CBC with HMAC: block alignment and the separate ICV, as most peers fragment with.
-const crypto::SkCipher& fixed_cipher() {
-  static const auto cipher = [] {
-    auto c = crypto::make_sk_cipher(
-        {iana::EncryptionAlgorithm::ENCR_AES_CBC, 128, iana::IntegrityAlgorithm::AUTH_HMAC_SHA2_256_128},
-        crypto::SecureBytes(16, 0x0e), crypto::SecureBytes(32, 0x0a));
-    if (!c) std::abort();
-    return std::move(*c);
-  }();
-  return *cipher;
-}
-
 // A fixed IV keeps every input reproducible; the fuzzer has no use for fresh ones.
 const crypto::Bytes kIv(16, 0x05);
 
@@ -34,7 +23,7 @@ const crypto::Bytes kIv(16, 0x05);
 // codec refuses to carry it (number 0 or beyond the total) it goes to the reassembly as it is, which must
 // refuse it on its own.
 ike::OpenedFragment through_the_wire(const ike::OpenedFragment& fragment) {
-  const crypto::SkCipher& cipher = fixed_cipher();
+  const crypto::SkCipher& cipher = fuzz::fixed_cbc_cipher();
   const crypto::Bytes padding(ike::minimal_padding_length(fragment.plaintext.size(), cipher.block_size()), 0);
   ike::Header header;
   header.exchange = iana::ExchangeType::IKE_AUTH;

@@ -4,23 +4,13 @@
 #include "daemon/ike/message_codec.h"
 #include "daemon/ike/sk_protection.h"
 #include "daemon/ike/skf_fragmentation.h"
+#include "tests/fuzz/fixed_cipher.h"
 
 #include <cstdlib>
 
 using namespace ipsecd;
 
 namespace {
-
-const crypto::SkCipher& fixed_cipher() {
-  static const auto cipher = [] {
-    auto c = crypto::make_sk_cipher(
-        {iana::EncryptionAlgorithm::ENCR_AES_CBC, 128, iana::IntegrityAlgorithm::AUTH_HMAC_SHA2_256_128},
-        crypto::SecureBytes(16, 0x01), crypto::SecureBytes(32, 0x02));
-    if (!c) std::abort();
-    return std::move(*c);
-  }();
-  return *cipher;
-}
 
 // Whatever decodes must encode, and decode again to the same message.
 void check_round_trip(const ike::Message& message) {
@@ -40,9 +30,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   if (!decoded->encrypted_offset) return 0;
   if (std::holds_alternative<ike::SkPayload>(decoded->message.payloads.back().body)) {
-    (void)ike::unprotect_message(datagram, *decoded, fixed_cipher());
+    (void)ike::unprotect_message(datagram, *decoded, fuzz::fixed_cbc_cipher());
   } else {
-    auto fragment = ike::unprotect_fragment(datagram, *decoded, fixed_cipher());
+    auto fragment = ike::unprotect_fragment(datagram, *decoded, fuzz::fixed_cbc_cipher());
     if (fragment) {
       ike::FragmentReassembly reassembly;
       (void)reassembly.add(std::move(*fragment));
