@@ -67,7 +67,10 @@ struct ChildConfig {
   std::vector<SelectorConfig> local_ts;
   std::vector<SelectorConfig> remote_ts;
   IpsecMode mode = IpsecMode::tunnel;
+  // Proposals for the CHILD_SA's protocols: ESP alone, AH alone, or ESP+AH when both lists are set
+  // (RFC 7296 §3.3: one proposal per protocol in the SA payload, the bundle applied AH outermost).
   std::vector<ProposalConfig> esp_proposals;
+  std::vector<ProposalConfig> ah_proposals;
   SaLifetime lifetime;
   // The engine rekeys the CHILD_SA rekey_time after it came up, less a random part of rekey_jitter so
   // that two peers with the same settings rarely collide (§2.8.1); 0 turns time-based rekeying off and
@@ -89,7 +92,13 @@ struct ConnectionConfig {
   AuthConfig remote_auth;
   bool send_initial_contact = true;
   std::vector<ChildConfig> children;
+  // A liveness check (§2.4: an empty INFORMATIONAL) goes out after this long without hearing from the
+  // peer; 0 turns it off. The peer is dead when retransmission of the check gives up.
   std::chrono::seconds dpd_delay{30};
+  // NAT traversal (RFC 3947/3948, §2.23): pretend a NAT is in the path so ESP goes in UDP on port 4500
+  // even without one, and how often a NAT-ed side sends keepalives to hold its mapping open (0: never).
+  bool force_encapsulation = false;
+  std::chrono::seconds nat_keepalive{20};
   std::chrono::seconds rekey_time{14400};   // IKE SA rekey (§2.18); 0: never
   std::chrono::seconds rekey_jitter{1440};  // taken off rekey_time at random, as for children
 };
