@@ -120,13 +120,14 @@ UdpSocket::~UdpSocket() {
 }
 
 UdpSocket::UdpSocket(UdpSocket&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), local_(std::move(other.local_)) {}
+    : fd_(std::exchange(other.fd_, -1)), local_(std::move(other.local_)), skipped_(other.skipped_) {}
 
 UdpSocket& UdpSocket::operator=(UdpSocket&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) close(fd_);
     fd_ = std::exchange(other.fd_, -1);
     local_ = std::move(other.local_);
+    skipped_ = other.skipped_;
   }
   return *this;
 }
@@ -151,7 +152,10 @@ Expected<std::optional<ReceivedDatagram>, SocketError> UdpSocket::receive() {
       if (errno == EINTR) continue;
       return failure("recvmsg", local_);
     }
-    if ((message.msg_flags & MSG_TRUNC) != 0) continue;
+    if ((message.msg_flags & MSG_TRUNC) != 0) {
+      ++skipped_.malformed;
+      continue;
+    }
 
     ReceivedDatagram datagram;
     datagram.remote = from_sockaddr(peer);
@@ -172,8 +176,16 @@ Expected<std::optional<ReceivedDatagram>, SocketError> UdpSocket::receive() {
     auto last = buffer.begin() + received;
     if (non_esp_marker()) {
       // Anything else reaching us here is a keepalive (RFC 3948 §2.3) or noise: not IKE.
-      if (received < static_cast<ssize_t>(kNonEspMarker.size()) ||
-          !std::equal(kNonEspMarker.begin(), kNonEspMarker.end(), first)) {
+      if (received == 1 && buffer[0] == 0xff) {
+        ++skipped_.keepalives;
+        continue;
+      }
+      if (received < static_cast<ssize_t>(kNonEspMarker.size())) {
+        ++skipped_.malformed;
+        continue;
+      }
+      if (!std::equal(kNonEspMarker.begin(), kNonEspMarker.end(), first)) {
+        ++skipped_.esp;
         continue;
       }
       first += static_cast<std::ptrdiff_t>(kNonEspMarker.size());

@@ -25,6 +25,13 @@ struct ReceivedDatagram {
 
 inline constexpr uint16_t kNatTraversalPort = 4500;
 
+// Datagrams receive() consumed without returning them, by kind, for the daemon's drop counters.
+struct SkippedDatagrams {
+  uint64_t keepalives = 0;  // port 4500: the one octet 0xFF of RFC 3948 §2.3
+  uint64_t esp = 0;         // port 4500: a non-zero SPI, ESP in UDP the kernel should have taken (§2.2)
+  uint64_t malformed = 0;   // truncated, or on port 4500 too short for the marker
+};
+
 // Bound to one address and port (the address may be IpAddress::any(family)). Every socket carries a
 // per-socket bypass policy in both directions (IP_XFRM_POLICY / IPV6_XFRM_POLICY with XFRM_POLICY_ALLOW), so
 // IKE itself never matches the XFRM policies the daemon installs for its CHILD_SAs. On port 4500 the socket
@@ -50,11 +57,14 @@ class UdpSocket {
   // Sends `bytes` to `to` with source address `from` (unspecified: the kernel chooses).
   Expected<Ok, SocketError> send(const IpAddress& from, const Endpoint& to, crypto::ByteView bytes);
 
+  const SkippedDatagrams& skipped() const { return skipped_; }
+
  private:
   UdpSocket(int fd, Endpoint local) : fd_(fd), local_(std::move(local)) {}
 
   int fd_ = -1;
   Endpoint local_;
+  SkippedDatagrams skipped_;
 };
 
 }  // namespace ipsecd::daemon

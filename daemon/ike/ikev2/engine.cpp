@@ -18,6 +18,11 @@ Engine::Engine(EngineSettings settings, std::vector<ConnectionConfig> connection
 
 Engine::~Engine() = default;
 
+void Engine::replace_connections(std::vector<ConnectionConfig> connections) {
+  connections_.clear();
+  for (auto& c : connections) connections_.push_back(std::make_shared<const ConnectionConfig>(std::move(c)));
+}
+
 void Engine::handle_datagram(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
                              crypto::ByteView bytes) {
   auto decoded = ike::decode_message(bytes);

@@ -108,6 +108,10 @@ class Engine {
   // The kernel's EXPIRE for one of our inbound SAs: soft starts a rekey of its CHILD_SA, hard deletes it.
   void on_kernel_expire(uint32_t spi_in, bool hard);
 
+  // A reload's new connections: what is initiated or accepted from now on uses them; live SAs keep the
+  // configuration snapshot they were made with (DESIGN.md), so they run on unchanged until they end.
+  void replace_connections(std::vector<ConnectionConfig> connections);
+
   // Runs what is due at `now`: retransmissions, give-ups, half-open timeouts.
   void on_timer(TimePoint now);
   // When on_timer next has something to do.
