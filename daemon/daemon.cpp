@@ -2,7 +2,6 @@
 // shutdown.
 #include "daemon/daemon.h"
 
-#include "daemon/config/config_diff.h"
 #include "daemon/config/load_config.h"
 #include "daemon/event_text.h"
 
@@ -87,7 +86,6 @@ Expected<std::unique_ptr<Daemon>, std::string> Daemon::start(const DaemonOptions
   std::vector<std::string> names;
   for (const auto& connection : daemon->config_->connections) names.push_back(connection.name);
   daemon->run_start_actions(names);
-  notifier.ready(daemon->status_line());
   return daemon;
 }
 
@@ -222,7 +220,7 @@ void Daemon::on_signal_readable() {
     const ssize_t n = read(signal_fd_, &info, sizeof info);
     if (n != static_cast<ssize_t>(sizeof info)) return;
     switch (info.ssi_signo) {
-      case SIGHUP: reload(); break;
+      case SIGHUP: (void)reload(); break;
       case SIGTERM:
       case SIGINT:
         log_.notice("{} received", info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -248,7 +246,7 @@ void Daemon::run_start_actions(const std::vector<std::string>& connections) {
       } else if (it->second.start_action == config::ChildAction::start) {
         if (!initiating) {
           initiating = true;
-          initiate(name, child.name);
+          (void)initiate(name, child.name);
         } else {
           pending_children_[name].push_back(child.name);
         }
@@ -257,7 +255,7 @@ void Daemon::run_start_actions(const std::vector<std::string>& connections) {
   }
 }
 
-void Daemon::initiate(const std::string& connection, const std::string& child) {
+Expected<uint64_t, std::string> Daemon::initiate(const std::string& connection, const std::string& child) {
   auto started = engine_->initiate(connection, child);
   if (!started) {
     log_.error("{}/{}: cannot initiate: {}", connection, child, started.error());
@@ -267,6 +265,55 @@ void Daemon::initiate(const std::string& connection, const std::string& child) {
               c != nullptr && c->remote_address ? " to " + c->remote_address->to_string() : std::string(), child);
   }
   after_engine();
+  return started;
+}
+
+Expected<uint64_t, std::string> Daemon::up(const std::string& connection, const std::optional<std::string>& child) {
+  const auto* c = config_->connection(connection);
+  if (c == nullptr) return unexpected("no connection named '" + connection + "'");
+  std::vector<std::string> children;
+  for (const auto& each : c->children) {
+    if (!child || each.name == *child) children.push_back(each.name);
+  }
+  if (children.empty()) {
+    return unexpected(child ? "connection '" + connection + "' has no child named '" + *child + "'"
+                            : "connection '" + connection + "' has no children");
+  }
+  if (!registry_.ike_sas_of(connection).empty()) {
+    // Established: each child goes into that IKE SA with its own CREATE_CHILD_SA (the engine queues them).
+    Expected<uint64_t, std::string> first = unexpected(std::string("nothing initiated"));
+    for (const auto& name : children) {
+      auto started = initiate(connection, name);
+      if (!started) return started;
+      if (!first) first = started;
+    }
+    return first;
+  }
+  auto started = initiate(connection, children.front());
+  if (!started) return started;
+  auto& pending = pending_children_[connection];
+  pending.insert(pending.end(), children.begin() + 1, children.end());
+  if (pending.empty()) pending_children_.erase(connection);
+  return started;
+}
+
+Expected<std::vector<uint64_t>, std::string> Daemon::down(const std::string& connection) {
+  if (config_->connection(connection) == nullptr && registry_.ike_sas_of(connection).empty()) {
+    return unexpected("no connection named '" + connection + "'");
+  }
+  pending_children_.erase(connection);
+  std::vector<uint64_t> ids;
+  for (const auto& sa : engine_->ike_sas()) {
+    if (sa.connection != connection) continue;
+    if (auto done = engine_->terminate(sa.unique_id); !done) {
+      log_.warning("ike[{}] {}: delete failed: {}", sa.unique_id, connection, done.error());
+      continue;
+    }
+    log_.info("ike[{}] {}: deleting on request", sa.unique_id, connection);
+    ids.push_back(sa.unique_id);
+  }
+  after_engine();
+  return ids;
 }
 
 void Daemon::start_pending_children(const std::string& connection) {
@@ -277,7 +324,7 @@ void Daemon::start_pending_children(const std::string& connection) {
   // Not from inside the engine's event callback: the next loop turn calls into the engine afresh.
   loop_.add_timer(io::EventLoop::Clock::now(), [this, connection, children] {
     if (stopping_) return;
-    for (const auto& child : children) initiate(connection, child);
+    for (const auto& child : children) (void)initiate(connection, child);
   });
 }
 
@@ -300,19 +347,24 @@ void Daemon::on_event(const ikev2::Event& event) {
   notifier_.status(status_line());
 }
 
-void Daemon::reload() {
-  notifier_.reloading();
+Daemon::ReloadOutcome Daemon::reload(bool dry_run) {
+  // systemd (Type=notify-reload) waits for READY=1 after RELOADING=1, whether the reload worked or not.
+  if (!dry_run) notifier_.reloading();
   auto loaded = config::load_config(options_.config_file);
   if (!loaded) {
-    ++counters_.failed_reloads;
     for (const auto& error : loaded.error()) log_.error("reload: {}", config::to_string(error));
-    log_.error("reload failed with {}: keeping the running configuration", plural(loaded.error().size(), "error"));
-    notifier_.ready(status_line());
-    return;
+    log_.error("reload {}with {}: keeping the running configuration", dry_run ? "(dry run) " : "failed ",
+               plural(loaded.error().size(), "error"));
+    if (!dry_run) {
+      ++counters_.failed_reloads;
+      notifier_.ready(status_line());
+    }
+    return unexpected(std::move(loaded.error()));
   }
-  ++counters_.reloads;
   auto next = std::move(*loaded);
-  const auto diff = config::diff_configs(*config_, *next);
+  auto diff = config::diff_configs(*config_, *next);
+  if (dry_run) return diff;
+  ++counters_.reloads;
   engine_->replace_connections(next->connections);
   // The sockets, the control socket and the engine's timing were fixed at start; only log_level is live.
   auto running = config_->daemon;
@@ -333,6 +385,7 @@ void Daemon::reload() {
   }
   run_start_actions(diff.added);
   notifier_.ready(status_line());
+  return diff;
 }
 
 void Daemon::begin_shutdown() {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include "common/expected.h"
+#include "daemon/config/config_diff.h"
+#include "daemon/config/config_error.h"
 #include "daemon/config/daemon_config.h"
 #include "daemon/ike/ikev2/engine.h"
 #include "daemon/io/event_loop.h"
@@ -47,7 +49,7 @@ class Daemon final : public ikev2::TimeSource, public ikev2::EventSink {
  public:
   // Start-up: loads the configuration, blocks SIGTERM/SIGINT/SIGHUP for the signalfd, removes kernel
   // entries a crashed earlier run of ours left behind (flush_own: only our reqid range), opens the IKE
-  // sockets and the XFRM listener, makes the engine, runs the start actions and tells systemd READY=1.
+  // sockets and the XFRM listener, makes the engine and runs the start actions; ready() follows.
   // `log` and `notifier` must outlive the daemon.
   static Expected<std::unique_ptr<Daemon>, std::string> start(const DaemonOptions& options, Log& log,
                                                               ServiceNotifier& notifier);
@@ -55,14 +57,27 @@ class Daemon final : public ikev2::TimeSource, public ikev2::EventSink {
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
+  // READY=1 with the status line: start-up is complete (called once the control socket is open too).
+  void ready() { notifier_.ready(status_line()); }
+
   // Runs the loop until SIGTERM or SIGINT has been handled: every IKE SA deleted (the peers told), at
   // most shutdown_grace spent waiting for their answers, then our kernel entries flushed. Returns the
   // process exit code (0 after a clean shutdown).
   int run();
 
-  // SIGHUP: reads the configuration file again; on errors logs each (FILE:LINE:COL: KEY: REASON) and
-  // keeps the running snapshot, else swaps it in (live SAs keep theirs) and starts what was added.
-  void reload();
+  // SIGHUP and `ipsecctl reload`: reads the configuration file again; on errors logs each
+  // (FILE:LINE:COL: KEY: REASON) and keeps the running snapshot, else swaps it in (live SAs keep theirs)
+  // and starts what was added. A dry run only reports what would change.
+  using ReloadOutcome = Expected<config::ConfigDiff, std::vector<config::ConfigError>>;
+  ReloadOutcome reload(bool dry_run = false);
+  // `ipsecctl up`: negotiates `child`, or every child of the connection: inside a new IKE SA (the first
+  // child in IKE_AUTH, the others with CREATE_CHILD_SA once it is up), or with CREATE_CHILD_SA in the
+  // established one. Returns the IKE SA's unique id.
+  Expected<uint64_t, std::string> up(const std::string& connection, const std::optional<std::string>& child);
+  // `ipsecctl down`: deletes every IKE SA of the connection (established or being set up); their ids,
+  // empty when there was none.
+  Expected<std::vector<uint64_t>, std::string> down(const std::string& connection);
+  NetlinkKernelPort& kernel() { return kernel_; }
   // SIGTERM/SIGINT; a second one while waiting for the Deletes stops at once.
   void begin_shutdown();
 
@@ -102,7 +117,7 @@ class Daemon final : public ikev2::TimeSource, public ikev2::EventSink {
   // start_action for `connections` (names) of the current snapshot: the first start child of each
   // initiates the IKE SA, the others wait for it to be established.
   void run_start_actions(const std::vector<std::string>& connections);
-  void initiate(const std::string& connection, const std::string& child);
+  Expected<uint64_t, std::string> initiate(const std::string& connection, const std::string& child);
   void start_pending_children(const std::string& connection);
   void check_shutdown_done();
   void flush_kernel(std::string_view when);

@@ -1,6 +1,7 @@
 // ipsecd: the IKEv2 keying daemon's command line (CLI11): run in the foreground or as a systemd service,
 // or check a configuration file and exit.
 #include "daemon/config/load_config.h"
+#include "daemon/control_service.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/service_notifier.h"
@@ -76,5 +77,11 @@ int main(int argc, char** argv) {
     log.error("start-up failed: {}", daemon.error());
     return 1;
   }
+  auto control = ipsecd::daemon::ControlService::open(**daemon);
+  if (!control) {
+    log.error("start-up failed: {}", control.error());
+    return 1;
+  }
+  (*daemon)->ready();
   return (*daemon)->run();
 }

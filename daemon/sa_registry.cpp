@@ -1,11 +1,12 @@
 // SaRegistry: the engine's events applied to the daemon's SA tables.
 #include "daemon/sa_registry.h"
 
+#include <tuple>
 #include <type_traits>
 
 namespace ipsecd::daemon {
 
-std::string SaRegistry::next_child_label(uint64_t ike_sa) {
+std::pair<std::string, uint32_t> SaRegistry::next_child_label(uint64_t ike_sa) {
   uint32_t ordinal = 0;
   if (auto it = ike_.find(ike_sa); it != ike_.end()) {
     ordinal = it->second.next_child++;
@@ -13,7 +14,7 @@ std::string SaRegistry::next_child_label(uint64_t ike_sa) {
     auto& pending = pending_ordinals_[ike_sa];
     ordinal = ++pending;
   }
-  return std::to_string(ike_sa) + "." + std::to_string(ordinal);
+  return {std::to_string(ike_sa) + "." + std::to_string(ordinal), ordinal};
 }
 
 void SaRegistry::remove_child(uint32_t spi_in) {
@@ -75,7 +76,7 @@ std::string SaRegistry::apply(const ikev2::Event& event, std::chrono::steady_clo
           return std::to_string(e.new_ike_sa);
         } else if constexpr (std::is_same_v<T, ikev2::ChildSaInstalled>) {
           ChildSaRecord record;
-          record.label = next_child_label(e.ike_sa);
+          std::tie(record.label, record.ordinal) = next_child_label(e.ike_sa);
           record.ike_sa = e.ike_sa;
           record.connection = e.connection;
           record.name = e.child;
@@ -93,7 +94,7 @@ std::string SaRegistry::apply(const ikev2::Event& event, std::chrono::steady_clo
           if (auto ike = ike_.find(e.ike_sa); ike != ike_.end()) ike->second.children.insert(e.spi_in);
           return label;
         } else if constexpr (std::is_same_v<T, ikev2::ChildSaFailed>) {
-          return next_child_label(e.ike_sa);
+          return next_child_label(e.ike_sa).first;
         } else if constexpr (std::is_same_v<T, ikev2::ChildSaDeleted>) {
           auto it = children_.find(e.spi_in);
           std::string label = it != children_.end() ? it->second.label : std::to_string(e.ike_sa) + ".?";

@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace ipsecd::daemon {
@@ -32,7 +33,8 @@ struct ChildSaRecord {
   // "IKE.N": the IKE SA it was made under and its ordinal there, fixed for its life (it keeps the label
   // when an IKE SA rekey moves it to the successor, so one CHILD_SA's log lines stay greppable).
   std::string label;
-  uint64_t ike_sa = 0;  // the IKE SA that carries it now
+  uint32_t ordinal = 0;  // N of the label
+  uint64_t ike_sa = 0;   // the IKE SA that carries it now
   std::string connection;
   std::string name;
   uint32_t reqid = 0;
@@ -59,7 +61,8 @@ class SaRegistry {
   const std::unordered_map<uint32_t, ChildSaRecord>& child_sas() const { return children_; }
 
  private:
-  std::string next_child_label(uint64_t ike_sa);
+  // "IKE.N" and N.
+  std::pair<std::string, uint32_t> next_child_label(uint64_t ike_sa);
   void remove_child(uint32_t spi_in);
   void remove_ike(uint64_t unique_id);
 

@@ -6,11 +6,13 @@
 
 namespace ipsecd::test {
 
-// `start_action` for A's child: "start" initiates at start-up, "none" leaves the daemon idle.
-inline std::string site_a_config(const std::string& start_action = "start") {
+// `start_action` for A's child: "start" initiates at start-up, "none" leaves the daemon idle. Each daemon
+// needs a control socket of its own (`ctl_socket`), since the namespaces share the file system.
+inline std::string site_a_config(const std::string& ctl_socket, const std::string& start_action = "start") {
   return R"([daemon]
 listen = ["192.0.2.1"]
 log_level = "debug"
+ctl_socket = ")" + ctl_socket + R"("
 
 [connections.site-a]
 local_addr = "192.0.2.1"
@@ -37,9 +39,10 @@ psk = "0x3f1e9a8c7b6d5e4f30211203f4e5d6c7b8a99a8b7c6d5e4f3021120304a5b6c7"
 )";
 }
 
-inline std::string site_b_config() {
+inline std::string site_b_config(const std::string& ctl_socket) {
   return R"([daemon]
 listen = ["192.0.2.2"]
+ctl_socket = ")" + ctl_socket + R"("
 
 [connections.site-a]
 local_addr = "192.0.2.2"

@@ -16,7 +16,7 @@ TEST_CASE("ipsecd --check-config accepts a valid file and reports every error of
   const std::string binary = ipsecd_binary();
 
   SECTION("valid: exit 0") {
-    const auto file = dir.write("good.toml", site_a_config());
+    const auto file = dir.write("good.toml", site_a_config(dir.path() + "/a.sock"));
     const auto ok = run(binary + " --check-config " + file);
     CHECK(ok.status == 0);
     CHECK(ok.output == "configuration OK\n");
@@ -26,7 +26,7 @@ TEST_CASE("ipsecd --check-config accepts a valid file and reports every error of
     CHECK(via_config.output == "configuration OK\n");
   }
   SECTION("two errors: exit 1, one FILE:LINE:COL: KEY: REASON line each") {
-    auto text = site_a_config();
+    auto text = site_a_config(dir.path() + "/a.sock");
     text.replace(text.find("log_level = \"debug\""), std::string("log_level = \"debug\"").size(),
                  "log_level = \"loud\"");
     text.replace(text.find("esp_proposals = [\"aes256gcm16\"]"),

@@ -30,8 +30,8 @@ void add_policy(const char* ns, const std::string& src, const std::string& dst, 
 struct Pair {
   DaemonNamespaces namespaces;
   ScratchDir dir;
-  std::string config_a = dir.write("a.toml", site_a_config());
-  std::string config_b = dir.write("b.toml", site_b_config());
+  std::string config_a = dir.write("a.toml", site_a_config(dir.path() + "/a.sock"));
+  std::string config_b = dir.write("b.toml", site_b_config(dir.path() + "/b.sock"));
 };
 
 }  // namespace
@@ -67,7 +67,7 @@ TEST_CASE("start-up removes a policy with our reqid left behind and keeps a fore
   add_policy(DaemonNamespaces::kA, "10.3.0.0/24", "10.4.0.0/24", kForeignReqid);
   REQUIRE(policies(DaemonNamespaces::kA).find(std::string("reqid ") + kOwnedReqid) != std::string::npos);
 
-  const auto idle = pair.dir.write("idle.toml", site_a_config("none"));
+  const auto idle = pair.dir.write("idle.toml", site_a_config(pair.dir.path() + "/a.sock", "none"));
   DaemonProcess a(DaemonNamespaces::kA, idle, pair.dir.path() + "/a.log");
   INFO(a.log());
   REQUIRE(a.wait_for_log("started", 5s));
@@ -111,13 +111,13 @@ TEST_CASE("SIGHUP with a broken configuration keeps the running one and names fi
           "[netns][daemon]") {
   Pair pair;
   REQUIRE(pair.namespaces.error().empty());
-  const auto file = pair.dir.write("reload.toml", site_a_config("none"));
+  const auto file = pair.dir.write("reload.toml", site_a_config(pair.dir.path() + "/a.sock", "none"));
   DaemonProcess a(DaemonNamespaces::kA, file, pair.dir.path() + "/a.log");
   INFO(a.log());
   REQUIRE(a.wait_for_log("started", 5s));
 
   // Line 3 gets a value of the wrong kind.
-  auto broken = site_a_config("none");
+  auto broken = site_a_config(pair.dir.path() + "/a.sock", "none");
   broken.replace(broken.find("log_level = \"debug\""), std::string("log_level = \"debug\"").size(),
                  "log_level = \"loud\"");
   pair.dir.write("reload.toml", broken);
@@ -128,7 +128,7 @@ TEST_CASE("SIGHUP with a broken configuration keeps the running one and names fi
   CHECK(a.running());
 
   // Fixed, with a second connection: the reload applies it.
-  auto fixed = site_a_config("none");
+  auto fixed = site_a_config(pair.dir.path() + "/a.sock", "none");
   fixed += R"(
 [connections.site-c]
 local_addr = "192.0.2.1"
