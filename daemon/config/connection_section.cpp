@@ -9,7 +9,6 @@
 #include <botan/x509_key.h>
 
 #include <algorithm>
-#include <sys/socket.h>
 
 namespace ipsecd::config {
 namespace {
@@ -107,16 +106,20 @@ void read_local_pubkey(TableReader& r, const std::vector<StringItem>* files, con
     ok = false;
     return;
   }
+  bool loaded_all = true;
   for (const StringItem& item : *files) {
     auto loaded = crypto::load_certificates(resolve_path(*item.at, item.text).string());
     if (!loaded) {
       r.error_at(*item.at, item.key, loaded.error());
-      ok = false;
+      loaded_all = false;
       continue;
     }
     config.local_auth.certificates.insert(config.local_auth.certificates.end(), loaded->begin(), loaded->end());
   }
-  if (!ok) return;
+  if (!loaded_all) {
+    ok = false;
+    return;
+  }
   const Botan::X509_Certificate& own = config.local_auth.certificates.front();
   bool some_invalid = false;
   for (const SecretEntry& secret : credentials.secrets) {

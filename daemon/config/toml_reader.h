@@ -48,10 +48,7 @@ class TableReader {
   TableReader(Diagnostics& diagnostics, const toml::table& table, std::string path,
               std::initializer_list<std::string_view> allowed);
 
-  const toml::table& table() const { return table_; }
-  const std::string& path() const { return path_; }
   std::string key_path(std::string_view key) const;
-  Diagnostics& diagnostics() { return diagnostics_; }
 
   // nullptr when absent.
   const toml::node* node(std::string_view key) const;

@@ -7,8 +7,6 @@
 #include "daemon/config/load_config.h"
 #include "engine_harness.h"
 
-#include <sys/socket.h>
-
 using namespace ipsecd;
 using namespace ipsecd::test;
 using ipsecd::config::ChildAction;
