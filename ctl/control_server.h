@@ -55,7 +55,10 @@ class ControlServer {
  private:
   ControlServer(io::EventLoop& loop, ControlHandler& handler, ControlServerOptions options, int listen_fd);
   void on_acceptable();
-  void drop(int fd);
+  // Checks the new client's credentials and the client limit, then watches it.
+  void admit(int fd);
+  // Stops accepting for a moment when out of descriptors or memory.
+  void pause_accepting();
 
   friend class ClientConnection;
 
@@ -64,6 +67,7 @@ class ControlServer {
   ControlServerOptions options_;
   int listen_fd_ = -1;
   uid_t own_uid_ = 0;
+  std::optional<io::EventLoop::TimerId> resume_timer_;
   std::map<int, std::shared_ptr<ClientConnection>> clients_;  // by fd
 };
 

@@ -306,6 +306,7 @@ void to_json(json& j, const ChildSaInfo& v) {
            {"remote_ts", v.remote_ts}};
   optional_to(j, "rekey_in_seconds", v.rekey_in_seconds);
   optional_to(j, "life_in_seconds", v.life_in_seconds);
+  optional_to(j, "bytes_left", v.bytes_left);
   j["bytes_in"] = v.bytes_in;
   j["bytes_out"] = v.bytes_out;
   j["packets_in"] = v.packets_in;
@@ -328,6 +329,7 @@ void from_json(const json& j, ChildSaInfo& v) {
   j.at("remote_ts").get_to(v.remote_ts);
   optional_from(j, "rekey_in_seconds", v.rekey_in_seconds);
   optional_from(j, "life_in_seconds", v.life_in_seconds);
+  optional_from(j, "bytes_left", v.bytes_left);
   j.at("bytes_in").get_to(v.bytes_in);
   j.at("bytes_out").get_to(v.bytes_out);
   j.at("packets_in").get_to(v.packets_in);

@@ -125,6 +125,7 @@ struct ChildSaInfo {
   std::vector<std::string> remote_ts;
   std::optional<int64_t> rekey_in_seconds;  // null when no rekey is scheduled
   std::optional<int64_t> life_in_seconds;   // null when the SA has no hard lifetime
+  std::optional<uint64_t> bytes_left;        // before the hard byte limit; null when there is none
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
   uint64_t packets_in = 0;
