@@ -1,4 +1,5 @@
-// ipsecctl's commands over a ControlClient: request, answer, output (tables or the --json schema) and exit code.
+// ipsecctl's commands over a ControlClient: request, answer, output (tables or the --json schema) and exit
+// code.
 #include "ctl/cli_commands.h"
 
 #include "ctl/control_client.h"
@@ -16,19 +17,25 @@ using Clock = ControlClient::Clock;
 
 int exit_code_for(const ClientError& error) {
   switch (error.kind) {
-    case ClientError::Kind::timeout: return exit_timeout;
-    case ClientError::Kind::unreachable: return exit_unreachable;
+    case ClientError::Kind::timeout:
+      return exit_timeout;
+    case ClientError::Kind::unreachable:
+      return exit_unreachable;
     case ClientError::Kind::interrupted:
-    case ClientError::Kind::protocol: return exit_failed;
+    case ClientError::Kind::protocol:
+      return exit_failed;
   }
   return exit_failed;
 }
 
 int exit_code_for(ErrorCode code) {
   switch (code) {
-    case ErrorCode::timeout: return exit_timeout;
-    case ErrorCode::denied: return exit_unreachable;
-    default: return exit_failed;
+    case ErrorCode::timeout:
+      return exit_timeout;
+    case ErrorCode::denied:
+      return exit_unreachable;
+    default:
+      return exit_failed;
   }
 }
 
@@ -68,7 +75,8 @@ int call_and_print(const CliOptions& options, Command command, RequestArgs args,
 }
 
 // The daemon answers a wait itself (with `timeout`); the client allows it a margin beyond that.
-std::chrono::milliseconds wait_timeout(const CliOptions& options, const std::optional<uint32_t>& wait_seconds) {
+std::chrono::milliseconds wait_timeout(const CliOptions& options,
+                                       const std::optional<uint32_t>& wait_seconds) {
   if (!wait_seconds) return options.answer_timeout;
   return std::chrono::seconds(*wait_seconds) + options.answer_timeout;
 }
@@ -84,14 +92,15 @@ int run_version(const CliOptions& options) {
 }
 
 int run_status(const CliOptions& options, bool connections_only) {
-  return call_and_print<Status>(options, Command::status, {}, options.answer_timeout,
-                                [connections_only](const Status& s) {
-                                  return connections_only ? format_connections(s.connections) : format_status(s);
-                                });
+  return call_and_print<Status>(
+      options, Command::status, {}, options.answer_timeout, [connections_only](const Status& s) {
+        return connections_only ? format_connections(s.connections) : format_status(s);
+      });
 }
 
 int run_up(const CliOptions& options, const UpArgs& args) {
-  return call_and_print<UpResult>(options, Command::up, args, wait_timeout(options, args.wait_seconds), format_up);
+  return call_and_print<UpResult>(options, Command::up, args, wait_timeout(options, args.wait_seconds),
+                                  format_up);
 }
 
 int run_down(const CliOptions& options, const DownArgs& args) {
@@ -120,14 +129,16 @@ int run_monitor(const CliOptions& options) {
   while (!interrupted) {
     auto line = client->read(Clock::now() + std::chrono::hours(1));
     if (!line) {
-      if (line.error().kind == ClientError::Kind::interrupted || line.error().kind == ClientError::Kind::timeout)
+      if (line.error().kind == ClientError::Kind::interrupted ||
+          line.error().kind == ClientError::Kind::timeout)
         continue;
       return report(line.error());
     }
     const auto* event = std::get_if<Event>(&*line);
     if (event == nullptr) continue;  // a stray response; only events are expected now
     if (options.json)
-      std::cout << nlohmann::json(*event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      std::cout << nlohmann::json(*event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                << "\n";
     else
       std::cout << format_event(*event);
     std::cout.flush();  // monitor output is read live, often through a pipe

@@ -91,7 +91,8 @@ void ClientConnection::handle_line(std::string_view line) {
     return;
   }
   if (pending_requests_ >= server_.options_.max_pending_requests) {
-    send_line(encode_error(request->id, Error{ErrorCode::busy, "too many unanswered requests on this connection"}));
+    send_line(
+        encode_error(request->id, Error{ErrorCode::busy, "too many unanswered requests on this connection"}));
     return;
   }
   ++pending_requests_;
@@ -147,7 +148,8 @@ void ClientConnection::flush() {
   }
 }
 
-void ClientConnection::refuse_and_close(const std::optional<uint64_t>& id, ErrorCode code, std::string message) {
+void ClientConnection::refuse_and_close(const std::optional<uint64_t>& id, ErrorCode code,
+                                        std::string message) {
   send_line(encode_error(id, Error{code, std::move(message)}));
   close();
 }

@@ -50,7 +50,8 @@ Expected<ControlClient, ClientError> ControlClient::connect(const std::string& s
   std::memcpy(addr.sun_path, socket_path.data(), socket_path.size());
 
   const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return client_error(ClientError::Kind::unreachable, std::string("socket: ") + std::strerror(errno));
+  if (fd < 0)
+    return client_error(ClientError::Kind::unreachable, std::string("socket: ") + std::strerror(errno));
   const auto deadline = Clock::now() + timeout;
   // A Unix stream connect either completes at once or fails with EAGAIN when the daemon's backlog is
   // full; then it is tried again until the deadline.
@@ -61,7 +62,8 @@ Expected<ControlClient, ClientError> ControlClient::connect(const std::string& s
       continue;
     }
     ::close(fd);
-    if (err == EAGAIN) return client_error(ClientError::Kind::timeout, "the daemon is not accepting connections");
+    if (err == EAGAIN)
+      return client_error(ClientError::Kind::timeout, "the daemon is not accepting connections");
     std::string hint;
     if (err == ENOENT || err == ECONNREFUSED) hint = " (is ipsecd running?)";
     if (err == EACCES) hint = " (run as root or as a member of the control socket's group)";

@@ -37,7 +37,7 @@ Expected<sockaddr_un, std::string> unix_address(const std::string& path) {
 // A leftover socket from a daemon that died is removed; a live one (someone answers) or a file that is
 // not a socket is an error, never deleted.
 Expected<Ok, std::string> remove_stale_socket(const std::string& path, const sockaddr_un& addr) {
-  struct stat st{};
+  struct stat st {};
   if (lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return Ok{};
     return unexpected(errno_text("cannot inspect " + path));
@@ -48,7 +48,8 @@ Expected<Ok, std::string> remove_stale_socket(const std::string& path, const soc
   const bool live = connect(probe, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
   ::close(probe);
   if (live) return unexpected("another process is serving " + path + " (is ipsecd already running?)");
-  if (unlink(path.c_str()) != 0 && errno != ENOENT) return unexpected(errno_text("cannot remove stale " + path));
+  if (unlink(path.c_str()) != 0 && errno != ENOENT)
+    return unexpected(errno_text("cannot remove stale " + path));
   return Ok{};
 }
 
@@ -109,7 +110,11 @@ Expected<std::unique_ptr<ControlServer>, std::string> ControlServer::open(io::Ev
 
 ControlServer::ControlServer(io::EventLoop& loop, ControlHandler& handler, ControlServerOptions options,
                              int listen_fd)
-    : loop_(loop), handler_(handler), options_(std::move(options)), listen_fd_(listen_fd), own_uid_(geteuid()) {}
+    : loop_(loop),
+      handler_(handler),
+      options_(std::move(options)),
+      listen_fd_(listen_fd),
+      own_uid_(geteuid()) {}
 
 ControlServer::~ControlServer() {
   auto clients = std::move(clients_);

@@ -38,7 +38,8 @@ class ControlServer {
  public:
   // Creates the socket's parent directory (0755) when missing, removes a stale socket, binds, sets the
   // mode (and group) and starts watching it on `loop`. `loop` and `handler` must outlive the server.
-  static Expected<std::unique_ptr<ControlServer>, std::string> open(io::EventLoop& loop, ControlHandler& handler,
+  static Expected<std::unique_ptr<ControlServer>, std::string> open(io::EventLoop& loop,
+                                                                    ControlHandler& handler,
                                                                     ControlServerOptions options);
   ~ControlServer();  // disconnects every client, closes and removes the socket
   ControlServer(const ControlServer&) = delete;

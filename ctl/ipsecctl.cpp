@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
 
   CliOptions options;
   app.add_option("--socket", options.socket_path, "The daemon's control socket")->capture_default_str();
-  app.add_flag("--json", options.json, "Print results as JSON objects, exactly per the schema in PROTOCOL.md");
+  app.add_flag("--json", options.json,
+               "Print results as JSON objects, exactly per the schema in PROTOCOL.md");
 
   UpArgs up_args;
   uint32_t up_wait = 0;

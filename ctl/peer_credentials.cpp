@@ -37,16 +37,16 @@ Expected<PeerCredentials, std::string> read_peer_credentials(int fd) {
   ucred cred{};
   socklen_t len = sizeof(cred);
   if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
-    return unexpected(std::string("cannot read the client's credentials (SO_PEERCRED): ") + std::strerror(errno));
+    return unexpected(std::string("cannot read the client's credentials (SO_PEERCRED): ") +
+                      std::strerror(errno));
   return PeerCredentials{cred.pid, cred.uid, cred.gid, supplementary_groups_of(cred.pid)};
 }
 
 bool peer_allowed(const PeerCredentials& peer, uid_t owner_uid, const std::optional<gid_t>& group) {
   if (peer.uid == 0 || peer.uid == owner_uid) return true;
   if (!group) return false;
-  return peer.gid == *group ||
-         std::find(peer.supplementary_groups.begin(), peer.supplementary_groups.end(), *group) !=
-             peer.supplementary_groups.end();
+  return peer.gid == *group || std::find(peer.supplementary_groups.begin(), peer.supplementary_groups.end(),
+                                         *group) != peer.supplementary_groups.end();
 }
 
 }  // namespace ipsecd::ctl

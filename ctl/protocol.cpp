@@ -72,10 +72,14 @@ const std::set<std::string>& allowed_args(Command command) {
   static const std::set<std::string> down{"conn", "wait_seconds"};
   static const std::set<std::string> reload{"dry_run"};
   switch (command) {
-    case Command::up: return up;
-    case Command::down: return down;
-    case Command::reload: return reload;
-    default: return none;
+    case Command::up:
+      return up;
+    case Command::down:
+      return down;
+    case Command::reload:
+      return reload;
+    default:
+      return none;
   }
 }
 
@@ -248,7 +252,8 @@ Expected<ServerLine, std::string> parse_server_line(std::string_view line) {
     if (auto ev = obj.find("event"); ev != obj.end()) return ServerLine{ev->get<Event>()};
     Response response;
     if (auto id = obj.find("id"); id != obj.end()) {
-      if (!id->is_number_unsigned()) return unexpected(std::string("response \"id\" is not an unsigned integer"));
+      if (!id->is_number_unsigned())
+        return unexpected(std::string("response \"id\" is not an unsigned integer"));
       response.id = id->get<uint64_t>();
     }
     const auto ok = obj.at("ok");
@@ -281,7 +286,9 @@ void from_json(const json& j, Version& v) {
 }
 
 void to_json(json& j, const ConnectionInfo& v) {
-  j = json{{"name", v.name}, {"local_addrs", v.local_addrs}, {"remote_addrs", v.remote_addrs},
+  j = json{{"name", v.name},
+           {"local_addrs", v.local_addrs},
+           {"remote_addrs", v.remote_addrs},
            {"children", v.children}};
 }
 void from_json(const json& j, ConnectionInfo& v) {
@@ -292,18 +299,10 @@ void from_json(const json& j, ConnectionInfo& v) {
 }
 
 void to_json(json& j, const ChildSaInfo& v) {
-  j = json{{"name", v.name},
-           {"unique_id", v.unique_id},
-           {"state", v.state},
-           {"mode", v.mode},
-           {"protocol", v.protocol},
-           {"spi_in", v.spi_in},
-           {"spi_out", v.spi_out},
-           {"encryption", v.encryption},
-           {"integrity", v.integrity},
-           {"esn", v.esn},
-           {"local_ts", v.local_ts},
-           {"remote_ts", v.remote_ts}};
+  j = json{{"name", v.name},       {"unique_id", v.unique_id},   {"state", v.state},
+           {"mode", v.mode},       {"protocol", v.protocol},     {"spi_in", v.spi_in},
+           {"spi_out", v.spi_out}, {"encryption", v.encryption}, {"integrity", v.integrity},
+           {"esn", v.esn},         {"local_ts", v.local_ts},     {"remote_ts", v.remote_ts}};
   optional_to(j, "rekey_in_seconds", v.rekey_in_seconds);
   optional_to(j, "life_in_seconds", v.life_in_seconds);
   optional_to(j, "bytes_left", v.bytes_left);
@@ -339,16 +338,11 @@ void from_json(const json& j, ChildSaInfo& v) {
 }
 
 void to_json(json& j, const IkeSaInfo& v) {
-  j = json{{"connection", v.connection},
-           {"unique_id", v.unique_id},
-           {"state", v.state},
-           {"role", v.role},
-           {"local", v.local},
-           {"remote", v.remote},
-           {"local_id", v.local_id},
-           {"remote_id", v.remote_id},
-           {"proposal", v.proposal},
-           {"established_seconds", v.established_seconds}};
+  j = json{{"connection", v.connection}, {"unique_id", v.unique_id},
+           {"state", v.state},           {"role", v.role},
+           {"local", v.local},           {"remote", v.remote},
+           {"local_id", v.local_id},     {"remote_id", v.remote_id},
+           {"proposal", v.proposal},     {"established_seconds", v.established_seconds}};
   optional_to(j, "rekey_in_seconds", v.rekey_in_seconds);
   j["nat_local"] = v.nat_local;
   j["nat_remote"] = v.nat_remote;
@@ -378,7 +372,9 @@ void from_json(const json& j, Status& v) {
 }
 
 void to_json(json& j, const UpResult& v) {
-  j = json{{"connection", v.connection}, {"ike_sa", v.ike_sa}, {"children", v.children},
+  j = json{{"connection", v.connection},
+           {"ike_sa", v.ike_sa},
+           {"children", v.children},
            {"completed", v.completed}};
 }
 void from_json(const json& j, UpResult& v) {
@@ -409,8 +405,7 @@ void from_json(const json& j, ReloadResult& v) {
 
 void to_json(json& j, const Subscribed&) { j = json{{"subscribed", true}}; }
 void from_json(const json& j, Subscribed&) {
-  if (!j.at("subscribed").get<bool>())
-    throw json::other_error::create(501, "\"subscribed\" is false", &j);
+  if (!j.at("subscribed").get<bool>()) throw json::other_error::create(501, "\"subscribed\" is false", &j);
 }
 
 void to_json(json& j, const Event& v) {

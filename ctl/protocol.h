@@ -52,14 +52,14 @@ std::optional<Command> parse_command(std::string_view text);
 
 struct UpArgs {
   std::string conn;
-  std::optional<std::string> child;          // default: every CHILD_SA of the connection
-  std::optional<uint32_t> wait_seconds;      // answer once the CHILD_SA is installed, or time out
+  std::optional<std::string> child;      // default: every CHILD_SA of the connection
+  std::optional<uint32_t> wait_seconds;  // answer once the CHILD_SA is installed, or time out
   bool operator==(const UpArgs&) const = default;
 };
 
 struct DownArgs {
   std::string conn;
-  std::optional<uint32_t> wait_seconds;      // answer once the IKE SAs are gone, or time out
+  std::optional<uint32_t> wait_seconds;  // answer once the IKE SAs are gone, or time out
   bool operator==(const DownArgs&) const = default;
 };
 
@@ -121,11 +121,11 @@ struct ChildSaInfo {
   std::string encryption;  // e.g. "aes256gcm16"; empty for AH
   std::string integrity;   // e.g. "sha256"; empty for AEAD
   bool esn = false;
-  std::vector<std::string> local_ts;   // "192.0.2.0/24", "10.0.0.1/32[tcp/443]"
+  std::vector<std::string> local_ts;  // "192.0.2.0/24", "10.0.0.1/32[tcp/443]"
   std::vector<std::string> remote_ts;
   std::optional<int64_t> rekey_in_seconds;  // null when no rekey is scheduled
   std::optional<int64_t> life_in_seconds;   // null when the SA has no hard lifetime
-  std::optional<uint64_t> bytes_left;        // before the hard byte limit; null when there is none
+  std::optional<uint64_t> bytes_left;       // before the hard byte limit; null when there is none
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
   uint64_t packets_in = 0;
@@ -161,21 +161,21 @@ struct Status {
 
 struct UpResult {
   std::string connection;
-  uint64_t ike_sa = 0;                 // unique id of the IKE SA that carries (or will carry) the children
-  std::vector<std::string> children;   // CHILD_SAs installed when the answer was given
-  bool completed = false;              // true when answered after installation (a wait), false when started
+  uint64_t ike_sa = 0;                // unique id of the IKE SA that carries (or will carry) the children
+  std::vector<std::string> children;  // CHILD_SAs installed when the answer was given
+  bool completed = false;             // true when answered after installation (a wait), false when started
   bool operator==(const UpResult&) const = default;
 };
 
 struct DownResult {
   std::string connection;
-  std::vector<uint64_t> ike_sas;       // unique ids of the IKE SAs being (or that were) deleted
-  bool completed = false;              // true when answered after they were gone (a wait)
+  std::vector<uint64_t> ike_sas;  // unique ids of the IKE SAs being (or that were) deleted
+  bool completed = false;         // true when answered after they were gone (a wait)
   bool operator==(const DownResult&) const = default;
 };
 
 struct ReloadResult {
-  std::vector<std::string> added;    // connection names
+  std::vector<std::string> added;  // connection names
   std::vector<std::string> changed;
   std::vector<std::string> removed;
   bool applied = false;  // false for a dry run
@@ -190,7 +190,14 @@ struct Subscribed {
 // ---- events (after "subscribe") ----
 
 enum class EventType : uint8_t {
-  ike_up, ike_down, ike_rekeyed, ike_failed, child_up, child_down, child_rekeyed, child_failed,
+  ike_up,
+  ike_down,
+  ike_rekeyed,
+  ike_failed,
+  child_up,
+  child_down,
+  child_rekeyed,
+  child_failed,
 };
 
 std::string_view name(EventType type);
@@ -199,10 +206,10 @@ std::optional<EventType> parse_event_type(std::string_view text);
 struct Event {
   EventType type{};
   std::string connection;
-  std::optional<uint64_t> ike_sa;      // the IKE SA's unique id (the new one for ike_rekeyed)
-  std::optional<std::string> child;    // the CHILD_SA's name, for child_* events
-  std::optional<std::string> reason;   // why it failed or went down, as the peer or the kernel said it
-  int64_t time = 0;                    // seconds since the Unix epoch
+  std::optional<uint64_t> ike_sa;     // the IKE SA's unique id (the new one for ike_rekeyed)
+  std::optional<std::string> child;   // the CHILD_SA's name, for child_* events
+  std::optional<std::string> reason;  // why it failed or went down, as the peer or the kernel said it
+  int64_t time = 0;                   // seconds since the Unix epoch
   bool operator==(const Event&) const = default;
 };
 

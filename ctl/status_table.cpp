@@ -126,12 +126,25 @@ std::string format_child_sas(const std::vector<IkeSaInfo>& ike_sas) {
                    {"MSS", Align::right}});
   for (const auto& sa : ike_sas)
     for (const auto& c : sa.children)
-      table.add_row({std::to_string(sa.unique_id), sa.connection + "/" + c.name, std::to_string(c.unique_id),
-                     c.state, c.mode, c.protocol, c.spi_in, c.spi_out, algorithms(c), join(c.local_ts, ","),
-                     join(c.remote_ts, ","), format_duration(c.rekey_in_seconds),
-                     format_duration(c.life_in_seconds), c.bytes_left ? format_bytes(*c.bytes_left) : "-",
-                     format_bytes(c.bytes_in), format_bytes(c.bytes_out), std::to_string(c.packets_in),
-                     std::to_string(c.packets_out), std::to_string(c.overhead_bytes) + " B",
+      table.add_row({std::to_string(sa.unique_id),
+                     sa.connection + "/" + c.name,
+                     std::to_string(c.unique_id),
+                     c.state,
+                     c.mode,
+                     c.protocol,
+                     c.spi_in,
+                     c.spi_out,
+                     algorithms(c),
+                     join(c.local_ts, ","),
+                     join(c.remote_ts, ","),
+                     format_duration(c.rekey_in_seconds),
+                     format_duration(c.life_in_seconds),
+                     c.bytes_left ? format_bytes(*c.bytes_left) : "-",
+                     format_bytes(c.bytes_in),
+                     format_bytes(c.bytes_out),
+                     std::to_string(c.packets_in),
+                     std::to_string(c.packets_out),
+                     std::to_string(c.overhead_bytes) + " B",
                      std::to_string(c.mss_1500)});
   return section("CHILD SAs:", table);
 }

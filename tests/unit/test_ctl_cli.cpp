@@ -29,8 +29,9 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
-CommandResult run_ipsecctl(const std::string& arguments) {
-  const std::string command = std::string(IPSECD_IPSECCTL_PATH) + " " + arguments + " 2>&1";
+// Runs a shell command line; its stderr joins its stdout.
+CommandResult run_command(const std::string& command_line) {
+  const std::string command = command_line + " 2>&1";
   CommandResult result;
   FILE* pipe = popen(command.c_str(), "r");
   REQUIRE(pipe != nullptr);
@@ -42,7 +43,13 @@ CommandResult run_ipsecctl(const std::string& arguments) {
   return result;
 }
 
-Status one_connection() { return Status{{ConnectionInfo{"site", {"192.0.2.1"}, {"203.0.113.9"}, {"net"}}}, {}}; }
+CommandResult run_ipsecctl(const std::string& arguments) {
+  return run_command(std::string(IPSECD_IPSECCTL_PATH) + " " + arguments);
+}
+
+Status one_connection() {
+  return Status{{ConnectionInfo{"site", {"192.0.2.1"}, {"203.0.113.9"}, {"net"}}}, {}};
+}
 
 // up: fails with timeout; down: not_found; status: one connection; reload: failed with a reason.
 struct ScriptedHandler : ControlHandler {
@@ -54,11 +61,21 @@ struct ScriptedHandler : ControlHandler {
       requests.push_back(request);
     }
     switch (request.command) {
-      case Command::status: responder.succeed(one_connection()); break;
-      case Command::version: responder.succeed(Version{"ipsecd", "0.1.0", 1}); break;
-      case Command::up: responder.fail(ErrorCode::timeout, "no CHILD_SA within the wait"); break;
-      case Command::down: responder.fail(ErrorCode::not_found, "no connection named nowhere"); break;
-      default: responder.fail(ErrorCode::failed, "config.toml:3: key \"proposals\": unknown keyword"); break;
+      case Command::status:
+        responder.succeed(one_connection());
+        break;
+      case Command::version:
+        responder.succeed(Version{"ipsecd", "0.1.0", 1});
+        break;
+      case Command::up:
+        responder.fail(ErrorCode::timeout, "no CHILD_SA within the wait");
+        break;
+      case Command::down:
+        responder.fail(ErrorCode::not_found, "no connection named nowhere");
+        break;
+      default:
+        responder.fail(ErrorCode::failed, "config.toml:3: key \"proposals\": unknown keyword");
+        break;
     }
   }
   Request last() {
@@ -89,7 +106,10 @@ struct ServerThread {
     auto opened = ControlServer::open(loop, handler, options);
     REQUIRE(opened);
     server = std::move(*opened);
+    // Also feeds `monitor`: an event every turn while anyone is subscribed.
     watch_finish = [this] {
+      if (server->subscriber_count() > 0)
+        server->publish(Event{EventType::child_up, "site", 3, "net", std::nullopt, 1700000000});
       if (finished)
         loop.stop();
       else
@@ -160,4 +180,19 @@ TEST_CASE("ctl ipsecctl maps the daemon's answers to exit codes and prints the s
   const auto version = run_ipsecctl(socket + "version");
   CHECK(version.exit_code == 0);
   CHECK(version.output == "ipsecctl 0.1.0, ipsecd 0.1.0 (control protocol 1)\n");
+}
+
+TEST_CASE("ctl ipsecctl monitor prints events until interrupted and then exits 0", "[ctl]") {
+  ServerThread s;
+  // --preserve-status: the exit code is ipsecctl's own after SIGINT, not timeout's 124.
+  const auto result =
+      run_command("timeout --preserve-status -s INT 0.5 " + std::string(IPSECD_IPSECCTL_PATH) +
+                  " --json --socket " + s.path + " monitor");
+  CHECK(result.exit_code == 0);
+  const auto first_line = result.output.substr(0, result.output.find('\n'));
+  CHECK(json::parse(first_line) ==
+        json(Event{EventType::child_up, "site", 3, "net", std::nullopt, 1700000000}));
+
+  const auto human = run_ipsecctl("--socket /tmp/ipsecd-no-such-dir/ctl.sock monitor");
+  CHECK(human.exit_code == 3);
 }

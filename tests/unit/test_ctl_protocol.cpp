@@ -100,7 +100,8 @@ TEST_CASE("ctl request parsing refuses bad lines with the right error code and i
         ErrorCode::bad_request);
   CHECK(request_error(R"({"v":1,"id":1,"cmd":"up","conn":"a","wait_seconds":4294967296})").code ==
         ErrorCode::bad_request);
-  CHECK(request_error(R"({"v":1,"id":1,"cmd":"up","conn":"a","chlid":"net"})").code == ErrorCode::bad_request);
+  CHECK(request_error(R"({"v":1,"id":1,"cmd":"up","conn":"a","chlid":"net"})").code ==
+        ErrorCode::bad_request);
   CHECK(request_error(R"({"v":1,"id":1,"cmd":"status","conn":"a"})").code == ErrorCode::bad_request);
   CHECK(request_error(R"({"v":1,"id":1,"cmd":"reload","dry_run":"yes"})").code == ErrorCode::bad_request);
 
@@ -116,16 +117,33 @@ TEST_CASE("ctl Status converts to JSON with the documented keys and back", "[ctl
   const Status status = sample_status();
   const json j = status;
   CHECK(keys_of(j) == std::set<std::string>{"connections", "ike_sas"});
-  CHECK(keys_of(j["connections"][0]) == std::set<std::string>{"name", "local_addrs", "remote_addrs", "children"});
-  CHECK(keys_of(j["ike_sas"][0]) ==
-        std::set<std::string>{"connection", "unique_id", "state", "role", "local", "remote", "local_id",
-                              "remote_id", "proposal", "established_seconds", "rekey_in_seconds", "nat_local",
-                              "nat_remote", "children"});
-  CHECK(keys_of(j["ike_sas"][0]["children"][0]) ==
-        std::set<std::string>{"name", "unique_id", "state", "mode", "protocol", "spi_in", "spi_out",
-                              "encryption", "integrity", "esn", "local_ts", "remote_ts", "rekey_in_seconds",
-                              "life_in_seconds", "bytes_left", "bytes_in", "bytes_out", "packets_in",
-                              "packets_out", "overhead_bytes", "mss_1500"});
+  CHECK(keys_of(j["connections"][0]) ==
+        std::set<std::string>{"name", "local_addrs", "remote_addrs", "children"});
+  CHECK(keys_of(j["ike_sas"][0]) == std::set<std::string>{"connection", "unique_id", "state", "role", "local",
+                                                          "remote", "local_id", "remote_id", "proposal",
+                                                          "established_seconds", "rekey_in_seconds",
+                                                          "nat_local", "nat_remote", "children"});
+  CHECK(keys_of(j["ike_sas"][0]["children"][0]) == std::set<std::string>{"name",
+                                                                         "unique_id",
+                                                                         "state",
+                                                                         "mode",
+                                                                         "protocol",
+                                                                         "spi_in",
+                                                                         "spi_out",
+                                                                         "encryption",
+                                                                         "integrity",
+                                                                         "esn",
+                                                                         "local_ts",
+                                                                         "remote_ts",
+                                                                         "rekey_in_seconds",
+                                                                         "life_in_seconds",
+                                                                         "bytes_left",
+                                                                         "bytes_in",
+                                                                         "bytes_out",
+                                                                         "packets_in",
+                                                                         "packets_out",
+                                                                         "overhead_bytes",
+                                                                         "mss_1500"});
   CHECK(j["ike_sas"][0]["rekey_in_seconds"].is_null());
   CHECK(j["ike_sas"][0]["children"][0]["spi_in"] == "c1a2b3c4");
   CHECK(j["ike_sas"][0]["children"][0]["bytes_left"].is_null());
@@ -147,7 +165,8 @@ TEST_CASE("ctl results and events survive their JSON form", "[ctl]") {
   CHECK(*result_as<ReloadResult>(json(reload)) == reload);
   CHECK(result_as<Subscribed>(json(Subscribed{})));
 
-  const Event event{EventType::child_failed, "site", 3, "net", "NO_PROPOSAL_CHOSEN from the peer", 1700000000};
+  const Event event{
+      EventType::child_failed, "site", 3, "net", "NO_PROPOSAL_CHOSEN from the peer", 1700000000};
   auto line = parse_server_line(encode_event(event));
   REQUIRE(line);
   REQUIRE(std::holds_alternative<Event>(*line));
@@ -162,8 +181,8 @@ TEST_CASE("ctl results and events survive their JSON form", "[ctl]") {
 TEST_CASE("ctl results of the wrong shape are refused without throwing", "[ctl]") {
   CHECK_FALSE(result_as<Status>(json{{"connections", 5}}));
   CHECK_FALSE(result_as<Version>(json::array()));
-  CHECK_FALSE(result_as<UpResult>(json{{"connection", "a"}, {"ike_sa", "x"}, {"children", json::array()},
-                                       {"completed", true}}));
+  CHECK_FALSE(result_as<UpResult>(
+      json{{"connection", "a"}, {"ike_sa", "x"}, {"children", json::array()}, {"completed", true}}));
   CHECK_FALSE(result_as<Event>(json{{"type", "ike_sideways"}, {"connection", "a"}, {"time", 1}}));
 }
 
@@ -177,9 +196,11 @@ TEST_CASE("ctl response lines carry results, errors and ids", "[ctl]") {
 
   auto failed = parse_server_line(encode_error(10, Error{ErrorCode::failed, "AUTHENTICATION_FAILED"}));
   REQUIRE(failed);
-  CHECK(std::get<Error>(std::get<Response>(*failed).outcome) == Error{ErrorCode::failed, "AUTHENTICATION_FAILED"});
+  CHECK(std::get<Error>(std::get<Response>(*failed).outcome) ==
+        Error{ErrorCode::failed, "AUTHENTICATION_FAILED"});
 
-  auto anonymous = parse_server_line(encode_error(std::nullopt, Error{ErrorCode::bad_request, "not valid JSON"}));
+  auto anonymous =
+      parse_server_line(encode_error(std::nullopt, Error{ErrorCode::bad_request, "not valid JSON"}));
   REQUIRE(anonymous);
   CHECK_FALSE(std::get<Response>(*anonymous).id);
   CHECK(json::parse(encode_error(std::nullopt, Error{ErrorCode::busy, "x"})) ==
@@ -208,11 +229,13 @@ TEST_CASE("ctl lines with invalid UTF-8 in a peer identity are still encoded", "
 }
 
 TEST_CASE("ctl names of error codes, commands and events parse back", "[ctl]") {
-  for (auto code : {ErrorCode::bad_request, ErrorCode::unknown_command, ErrorCode::unsupported_version,
-                    ErrorCode::not_found, ErrorCode::failed, ErrorCode::timeout, ErrorCode::busy, ErrorCode::denied})
+  for (auto code :
+       {ErrorCode::bad_request, ErrorCode::unknown_command, ErrorCode::unsupported_version,
+        ErrorCode::not_found, ErrorCode::failed, ErrorCode::timeout, ErrorCode::busy, ErrorCode::denied})
     CHECK(parse_error_code(name(code)) == code);
-  for (auto type : {EventType::ike_up, EventType::ike_down, EventType::ike_rekeyed, EventType::ike_failed,
-                    EventType::child_up, EventType::child_down, EventType::child_rekeyed, EventType::child_failed})
+  for (auto type :
+       {EventType::ike_up, EventType::ike_down, EventType::ike_rekeyed, EventType::ike_failed,
+        EventType::child_up, EventType::child_down, EventType::child_rekeyed, EventType::child_failed})
     CHECK(parse_event_type(name(type)) == type);
   CHECK(name(Command::subscribe) == "subscribe");
   CHECK_FALSE(parse_command("list"));

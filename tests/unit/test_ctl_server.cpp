@@ -48,16 +48,25 @@ struct TestHandler : ControlHandler {
   void handle(const Request& request, Responder responder) override {
     requests.push_back(request);
     switch (request.command) {
-      case Command::version: responder.succeed(Version{"ipsecd", "0.1.0", 1}); break;
-      case Command::status: responder.succeed(Status{}); break;
-      case Command::down: responder.fail(ErrorCode::not_found, "no connection named " + std::get<DownArgs>(request.args).conn); break;
-      default: deferred.push_back(responder); break;
+      case Command::version:
+        responder.succeed(Version{"ipsecd", "0.1.0", 1});
+        break;
+      case Command::status:
+        responder.succeed(Status{});
+        break;
+      case Command::down:
+        responder.fail(ErrorCode::not_found, "no connection named " + std::get<DownArgs>(request.args).conn);
+        break;
+      default:
+        deferred.push_back(responder);
+        break;
     }
   }
 };
 
 // Runs the loop until `done` holds or `limit` passes; true when `done` held.
-bool pump_until(io::EventLoop& loop, const std::function<bool()>& done, std::chrono::milliseconds limit = 3000ms) {
+bool pump_until(io::EventLoop& loop, const std::function<bool()>& done,
+                std::chrono::milliseconds limit = 3000ms) {
   const auto give_up = io::EventLoop::Clock::now() + limit;
   std::function<void()> check;
   check = [&] {
@@ -73,7 +82,8 @@ bool pump_until(io::EventLoop& loop, const std::function<bool()>& done, std::chr
 
 void pump_for(io::EventLoop& loop, std::chrono::milliseconds duration) {
   const auto until = io::EventLoop::Clock::now() + duration;
-  pump_until(loop, [&] { return io::EventLoop::Clock::now() >= until; }, duration + 1000ms);
+  pump_until(
+      loop, [&] { return io::EventLoop::Clock::now() >= until; }, duration + 1000ms);
 }
 
 // A test client on a raw, blocking-write socket whose reading never blocks.
@@ -214,7 +224,10 @@ TEST_CASE("ctl server answers requests and keeps the ids", "[ctl]") {
   RawClient client(f.path);
   client.write(request_line(41, "version") + request_line(42, "down", {{"conn", "nowhere"}}));
   const json version = next_json(f.loop, client);
-  CHECK(version == json{{"v", 1}, {"id", 41}, {"ok", true}, {"result", {{"daemon", "ipsecd"}, {"version", "0.1.0"}, {"protocol", 1}}}});
+  CHECK(version == json{{"v", 1},
+                        {"id", 41},
+                        {"ok", true},
+                        {"result", {{"daemon", "ipsecd"}, {"version", "0.1.0"}, {"protocol", 1}}}});
   const json down = next_json(f.loop, client);
   CHECK(down["id"] == 42);
   CHECK(down["ok"] == false);
@@ -231,9 +244,11 @@ TEST_CASE("ctl server answers garbage with error objects and goes on serving", "
   CHECK(next_json(f.loop, bad)["error"]["code"] == "bad_request");
   bad.write(std::string("\x00\x01\xff\xfe", 4) + "\n");
   CHECK(next_json(f.loop, bad)["error"]["code"] == "bad_request");
-  bad.write(R"({"v":1,"id":"x","cmd":"status"})" "\n");
+  bad.write(R"({"v":1,"id":"x","cmd":"status"})"
+            "\n");
   CHECK(next_json(f.loop, bad)["error"]["code"] == "bad_request");
-  bad.write(R"({"v":3,"id":5,"cmd":"status"})" "\n");
+  bad.write(R"({"v":3,"id":5,"cmd":"status"})"
+            "\n");
   const json version = next_json(f.loop, bad);
   CHECK(version["error"]["code"] == "unsupported_version");
   CHECK(version["id"] == 5);
@@ -379,8 +394,8 @@ TEST_CASE("ctl server drops a subscriber that never reads and keeps feeding the 
   constexpr int events = 20000;
   for (int i = 0; i < events; ++i) {
     const auto started = std::chrono::steady_clock::now();
-    f.server->publish(Event{EventType::child_rekeyed, "site-with-a-long-name", static_cast<uint64_t>(i), "net",
-                            "rekeyed on schedule", 1700000000});
+    f.server->publish(Event{EventType::child_rekeyed, "site-with-a-long-name", static_cast<uint64_t>(i),
+                            "net", "rekeyed on schedule", 1700000000});
     CHECK(std::chrono::steady_clock::now() - started < 1s);  // publishing never waits for a client
     if (i % 200 == 199) {
       pump_until(f.loop, [&] {
@@ -461,9 +476,10 @@ TEST_CASE("ctl client talks to the server and reports a missing daemon and a sil
   bool down_not_found = false;
   bool up_timed_out = false;
   if (client) {
-    auto version = client->call(Request{client->next_id(), Command::version, {}}, ControlClient::Clock::now() + 2s);
-    version_ok = version && version->ok() && *result_as<Version>(std::get<json>(version->outcome)) ==
-                                                 Version{"ipsecd", "0.1.0", 1};
+    auto version =
+        client->call(Request{client->next_id(), Command::version, {}}, ControlClient::Clock::now() + 2s);
+    version_ok = version && version->ok() &&
+                 *result_as<Version>(std::get<json>(version->outcome)) == Version{"ipsecd", "0.1.0", 1};
     auto down = client->call(Request{client->next_id(), Command::down, DownArgs{"x", std::nullopt}},
                              ControlClient::Clock::now() + 2s);
     down_not_found = down && !down->ok() && std::get<Error>(down->outcome).code == ErrorCode::not_found;

@@ -103,13 +103,15 @@ TEST_CASE("ctl durations and byte counts print in short units", "[ctl]") {
 }
 
 TEST_CASE("ctl results and events print as one line each", "[ctl]") {
-  CHECK(format_up(UpResult{"site", 3, {"net", "voice"}, true}) == "site: IKE SA 3 up, CHILD_SAs installed: net, voice\n");
+  CHECK(format_up(UpResult{"site", 3, {"net", "voice"}, true}) ==
+        "site: IKE SA 3 up, CHILD_SAs installed: net, voice\n");
   CHECK(format_up(UpResult{"site", 3, {}, false}) == "site: IKE SA 3, initiating\n");
   CHECK(format_down(DownResult{"site", {3, 5}, true}) == "site: IKE SA 3, 5 deleted\n");
   CHECK(format_down(DownResult{"site", {}, false}) == "site: no IKE SA was up\n");
   CHECK(format_reload(ReloadResult{{"new"}, {}, {"old", "older"}, false}) ==
         "dry run, nothing applied: added new; changed -; removed old, older\n");
-  CHECK(format_event(Event{EventType::child_failed, "site", 3, "net", "TS_UNACCEPTABLE from the peer", 1700000000}) ==
+  CHECK(format_event(
+            Event{EventType::child_failed, "site", 3, "net", "TS_UNACCEPTABLE from the peer", 1700000000}) ==
         "2023-11-14T22:13:20Z  child_failed  site/net  IKE SA 3  TS_UNACCEPTABLE from the peer\n");
   CHECK(format_event(Event{EventType::ike_up, "site", 4, std::nullopt, std::nullopt, 0}) ==
         "1970-01-01T00:00:00Z  ike_up  site  IKE SA 4\n");
