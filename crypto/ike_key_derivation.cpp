@@ -42,9 +42,11 @@ Expected<SecureBytes, std::string> ike_sa_skeyseed(const Prf& prf, ByteView ni, 
       return unexpected(std::string("SKEYSEED with ") + std::string(iana::name(prf.id())) +
                         " needs nonces of at least 8 bytes");
     }
+    key.reserve(2 * fixed_key_nonce_prefix);
     append(key, ni.first(fixed_key_nonce_prefix));
     append(key, nr.first(fixed_key_nonce_prefix));
   } else {
+    key.reserve(ni.size() + nr.size());
     append(key, ni);
     append(key, nr);
   }
@@ -54,6 +56,7 @@ Expected<SecureBytes, std::string> ike_sa_skeyseed(const Prf& prf, ByteView ni, 
 SecureBytes rekeyed_ike_sa_skeyseed(const Prf& old_prf, ByteView old_sk_d, ByteView shared_secret,
                                     ByteView ni, ByteView nr) {
   SecureBytes data;
+  data.reserve(shared_secret.size() + ni.size() + nr.size());
   append(data, shared_secret);
   append(data, ni);
   append(data, nr);
@@ -69,6 +72,7 @@ Expected<IkeSaKeys, std::string> derive_ike_sa_keys(const Prf& prf, ByteView ske
   const size_t total = 3 * prf_key + 2 * sk_lengths->integrity + 2 * sk_lengths->encryption;
 
   SecureBytes seed;
+  seed.reserve(ni.size() + nr.size() + 2 * sizeof(uint64_t));
   append(seed, ni);
   append(seed, nr);
   append_u64(seed, spi_i);
@@ -92,6 +96,7 @@ Expected<ChildSaKeys, std::string> derive_child_sa_keys(const Prf& prf, ByteView
                                                         ByteView pfs_shared_secret, ByteView ni, ByteView nr,
                                                         ChildSaKeyLengths lengths) {
   SecureBytes seed;
+  seed.reserve(pfs_shared_secret.size() + ni.size() + nr.size());
   append(seed, pfs_shared_secret);
   append(seed, ni);
   append(seed, nr);

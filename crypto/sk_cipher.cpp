@@ -6,8 +6,14 @@
 
 #include <botan/aead.h>
 #include <botan/cipher_mode.h>
+#include <botan/mem_ops.h>
 #include <botan/rng.h>
 
+#include <algorithm>
+#include <array>
+#include <functional>
+#include <mutex>
+#include <set>
 #include <utility>
 
 namespace ipsecd::crypto {
@@ -88,23 +94,58 @@ Expected<CipherSpec, std::string> cipher_spec(const SkAlgorithm& algorithm) {
   return unexpected("unsupported encryption algorithm " + describe(algorithm));
 }
 
-// A Botan mode object with its key schedule done; throws Botan's Lookup_Error when the build lacks it.
+// Whether this Botan build has the mode `name`, so make_sk_cipher can fail at once rather than on the first
+// message. Constructing a mode by name is most of the cost of making one, so each name is tried once per
+// process; only names (never keys) are remembered.
 template <typename Mode>
-std::unique_ptr<Mode> keyed(const std::string& name, Botan::Cipher_Dir direction, ByteView key) {
-  auto mode = Mode::create_or_throw(name, direction);
-  mode->set_key(key.data(), key.size());
-  return mode;
+bool botan_has(const std::string& name) {
+  static std::mutex mutex;
+  static std::set<std::string, std::less<>> available;
+  const std::lock_guard lock(mutex);
+  if (available.contains(name)) return true;
+  if (!Mode::create(name, Botan::ENCRYPTION)) return false;
+  available.insert(name);
+  return true;
 }
+
+std::string lacking(const SkAlgorithm& algorithm, const CipherSpec& spec) {
+  return describe(algorithm) + ": this Botan build lacks " + spec.botan_name;
+}
+
+// One cipher's encryptor and decryptor under one key, each made and keyed on first use. An SK cipher
+// instance serves one SA direction, which only ever seals (ours) or only ever opens (the peer's) (RFC 7296
+// §2.14: SK_ei protects initiator-to-responder messages, SK_er the others), so keying both up front would
+// run the key schedule (for GCM also the GHASH table) twice for one use.
+template <typename Mode>
+class LazyModes {
+ public:
+  LazyModes(std::string name, ByteView key) : name_(std::move(name)), key_(key.begin(), key.end()) {}
+
+  // Throws what Botan throws (Lookup_Error when the build lacks the mode); callers catch.
+  Mode& get(Botan::Cipher_Dir direction) const {
+    auto& slot = direction == Botan::ENCRYPTION ? encryptor_ : decryptor_;
+    if (!slot) {
+      auto mode = Mode::create_or_throw(name_, direction);
+      mode->set_key(key_.data(), key_.size());
+      slot = std::move(mode);
+    }
+    return *slot;
+  }
+
+ private:
+  std::string name_;
+  SecureBytes key_;
+  // Once keyed, start() resets a mode for the next message.
+  mutable std::unique_ptr<Mode> encryptor_;
+  mutable std::unique_ptr<Mode> decryptor_;
+};
 
 // Non-AEAD: CBC encryption, then the INTEG transform's ICV over associated || IV || ciphertext
 // (RFC 7296 §3.14).
 class CbcSkCipher final : public SkCipher {
  public:
   CbcSkCipher(CipherSpec spec, ByteView key, Integrity integrity)
-      : spec_(std::move(spec)),
-        encryptor_(keyed<Botan::Cipher_Mode>(spec_.botan_name, Botan::ENCRYPTION, key)),
-        decryptor_(keyed<Botan::Cipher_Mode>(spec_.botan_name, Botan::DECRYPTION, key)),
-        integrity_(std::move(integrity)) {}
+      : spec_(std::move(spec)), modes_(spec_.botan_name, key), integrity_(std::move(integrity)) {}
 
   Expected<Bytes, std::string> next_iv(Botan::RandomNumberGenerator& rng) const override {
     try {
@@ -162,15 +203,13 @@ class CbcSkCipher final : public SkCipher {
   }
 
   void run(Botan::Cipher_Dir direction, ByteView iv, SecureBytes& buffer) const {
-    auto& mode = direction == Botan::ENCRYPTION ? *encryptor_ : *decryptor_;
+    auto& mode = modes_.get(direction);
     mode.start(iv.data(), iv.size());
     mode.finish(buffer);
   }
 
   CipherSpec spec_;
-  // Keyed once; start() resets each for the next message.
-  mutable std::unique_ptr<Botan::Cipher_Mode> encryptor_;
-  mutable std::unique_ptr<Botan::Cipher_Mode> decryptor_;
+  LazyModes<Botan::Cipher_Mode> modes_;
   Integrity integrity_;
 };
 
@@ -178,11 +217,13 @@ class CbcSkCipher final : public SkCipher {
 // RFC 7634 §2-§4).
 class AeadSkCipher final : public SkCipher {
  public:
-  AeadSkCipher(CipherSpec spec, ByteView key, SecureBytes salt)
-      : spec_(std::move(spec)),
-        encryptor_(keyed<Botan::AEAD_Mode>(spec_.botan_name, Botan::ENCRYPTION, key)),
-        decryptor_(keyed<Botan::AEAD_Mode>(spec_.botan_name, Botan::DECRYPTION, key)),
-        salt_(std::move(salt)) {}
+  AeadSkCipher(CipherSpec spec, ByteView key, ByteView salt)
+      : spec_(std::move(spec)), modes_(spec_.botan_name, key) {
+    std::copy(salt.begin(), salt.end(), nonce_.begin());
+  }
+  ~AeadSkCipher() override { Botan::secure_scrub_memory(nonce_.data(), nonce_.size()); }
+  AeadSkCipher(const AeadSkCipher&) = delete;
+  AeadSkCipher& operator=(const AeadSkCipher&) = delete;
 
   Expected<Bytes, std::string> next_iv(Botan::RandomNumberGenerator&) const override {
     return iv_counter_.next();
@@ -217,20 +258,19 @@ class AeadSkCipher final : public SkCipher {
 
  private:
   void run(Botan::Cipher_Dir direction, ByteView associated, ByteView iv, SecureBytes& buffer) const {
-    auto& mode = direction == Botan::ENCRYPTION ? *encryptor_ : *decryptor_;
+    auto& mode = modes_.get(direction);
     mode.set_associated_data(associated.data(), associated.size());
-    SecureBytes nonce(salt_.begin(), salt_.end());
-    nonce.insert(nonce.end(), iv.begin(), iv.end());
-    mode.start(nonce);
+    std::copy(iv.begin(), iv.end(), nonce_.begin() + aead_salt_size);
+    mode.start(nonce_.data(), nonce_.size());
     mode.finish(buffer);
   }
 
   CipherSpec spec_;
-  // Keyed once; set_associated_data() and start() prepare each for the next message, also after a
-  // failed tag check.
-  mutable std::unique_ptr<Botan::AEAD_Mode> encryptor_;
-  mutable std::unique_ptr<Botan::AEAD_Mode> decryptor_;
-  SecureBytes salt_;
+  // set_associated_data() and start() prepare a mode for the next message, also after a failed tag check.
+  LazyModes<Botan::AEAD_Mode> modes_;
+  // salt || IV: the salt is written once, the IV part on every message (no allocation per message). The
+  // salt is key material (RFC 5282 §7.1), hence the scrub in the destructor.
+  mutable std::array<uint8_t, aead_salt_size + aead_iv_size> nonce_{};
   // Advanced by next_iv(), which is const so protect_message can take a const SkCipher&.
   mutable IvCounter iv_counter_;
 };
@@ -269,18 +309,17 @@ Expected<std::unique_ptr<SkCipher>, std::string> make_sk_cipher(const SkAlgorith
   auto spec = cipher_spec(algorithm);  // cannot fail: sk_key_lengths accepted the algorithm
   try {
     if (spec->aead) {
-      const ByteView key = encryption_key.first(spec->key);
-      SecureBytes salt(encryption_key.begin() + static_cast<std::ptrdiff_t>(key.size()),
-                       encryption_key.end());
-      return std::unique_ptr<SkCipher>(
-          std::make_unique<AeadSkCipher>(std::move(spec).value(), key, std::move(salt)));
+      if (!botan_has<Botan::AEAD_Mode>(spec->botan_name)) return unexpected(lacking(algorithm, *spec));
+      const size_t key_size = spec->key;
+      return std::unique_ptr<SkCipher>(std::make_unique<AeadSkCipher>(
+          std::move(spec).value(), encryption_key.first(key_size), encryption_key.subspan(key_size)));
     }
+    if (!botan_has<Botan::Cipher_Mode>(spec->botan_name)) return unexpected(lacking(algorithm, *spec));
     auto integrity = Integrity::make(algorithm.integrity, integrity_key);
     if (!integrity) return unexpected(integrity.error());
     return std::unique_ptr<SkCipher>(
         std::make_unique<CbcSkCipher>(std::move(spec).value(), encryption_key, std::move(integrity).value()));
   } catch (const std::exception& e) {
-    // Fail here, not on the first packet, if this Botan build lacks the mode.
     return unexpected(describe(algorithm) + ": Botan refused the cipher: " + e.what());
   }
 }

@@ -5,6 +5,7 @@
 
 #include <botan/hash.h>
 #include <botan/hex.h>
+#include <botan/mac.h>
 
 #include <catch2/catch.hpp>
 #include <string>
@@ -209,4 +210,89 @@ TEST_CASE("prf+ stops at 255 iterations with an error value", "[prf]") {
   auto beyond = prf_plus(*prf, Bytes{1}, Bytes{2}, limit + 1);
   REQUIRE_FALSE(beyond.has_value());
   CHECK(beyond.error().find("255") != std::string::npos);
+}
+
+TEST_CASE("prf+ under every PRF chains Tn = prf(K, Tn-1 | S | n) as compute gives it", "[prf]") {
+  const auto id = GENERATE(PseudorandomFunction::PRF_HMAC_MD5, PseudorandomFunction::PRF_HMAC_SHA1,
+                           PseudorandomFunction::PRF_HMAC_SHA2_256, PseudorandomFunction::PRF_HMAC_SHA2_384,
+                           PseudorandomFunction::PRF_HMAC_SHA2_512, PseudorandomFunction::PRF_AES128_XCBC,
+                           PseudorandomFunction::PRF_AES128_CMAC);
+  auto prf = prf_for(id);
+  const Bytes key = repeated(0x6b, 40);
+  const Bytes seed = ascii("Ni | Nr | SPIi | SPIr");
+  std::string expected;
+  Bytes previous;
+  for (uint8_t n = 1; n <= 3; ++n) {
+    Bytes input = previous;
+    input.insert(input.end(), seed.begin(), seed.end());
+    input.push_back(n);
+    const SecureBytes t = prf->compute(key, input);
+    previous.assign(t.begin(), t.end());
+    expected += hex(t);
+  }
+  const size_t length = 3 * prf->output_size() - 5;
+  auto out = prf_plus(*prf, key, seed, length);
+  REQUIRE(out.has_value());
+  CHECK(hex(*out) == expected.substr(0, 2 * length));
+}
+
+TEST_CASE("HMAC PRFs equal Botan's HMAC for keys around the hash block size", "[prf]") {
+  struct Row {
+    PseudorandomFunction id;
+    std::string hash;
+  };
+  const Row row = GENERATE(Row{PseudorandomFunction::PRF_HMAC_MD5, "MD5"},
+                           Row{PseudorandomFunction::PRF_HMAC_SHA1, "SHA-1"},
+                           Row{PseudorandomFunction::PRF_HMAC_SHA2_256, "SHA-256"},
+                           Row{PseudorandomFunction::PRF_HMAC_SHA2_384, "SHA-384"},
+                           Row{PseudorandomFunction::PRF_HMAC_SHA2_512, "SHA-512"});
+  const size_t key_length = GENERATE(as<size_t>{}, 0, 1, 17, 63, 64, 65, 127, 128, 129, 300);
+  auto prf = prf_for(row.id);
+  auto reference = Botan::MessageAuthenticationCode::create_or_throw("HMAC(" + row.hash + ")");
+  Bytes key(key_length);
+  for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<uint8_t>(i * 7 + 1);
+  const Bytes data = repeated(0x3a, 200);
+  reference->set_key(key);
+  const std::string expected = hex(reference->process(data));
+  INFO(row.hash << " with a " << key_length << "-byte key");
+  CHECK(hex(prf->compute(key, data)) == expected);
+  Bytes out(prf->output_size());
+  const ByteView whole(data);
+  const ByteView pieces[] = {whole.first(1), ByteView(), whole.subspan(1, 130), whole.subspan(131)};
+  prf->keyed(key)->compute(pieces, out);
+  CHECK(hex(out) == expected);
+}
+
+TEST_CASE("A keyed PRF equals compute under the same key and stays usable after each call", "[prf]") {
+  const auto id = GENERATE(PseudorandomFunction::PRF_HMAC_MD5, PseudorandomFunction::PRF_HMAC_SHA1,
+                           PseudorandomFunction::PRF_HMAC_SHA2_256, PseudorandomFunction::PRF_HMAC_SHA2_384,
+                           PseudorandomFunction::PRF_HMAC_SHA2_512, PseudorandomFunction::PRF_AES128_XCBC,
+                           PseudorandomFunction::PRF_AES128_CMAC);
+  // 10 and 18 bytes take the AES PRFs' padding and reduction paths (RFC 4434 §2, RFC 4615 §3).
+  const size_t key_length = GENERATE(as<size_t>{}, 10, 16, 18, 5000);
+  auto prf = prf_for(id);
+  const Bytes key = repeated(0x42, key_length);
+  auto keyed = prf->keyed(key);
+  REQUIRE(keyed->output_size() == prf->output_size());
+  for (const Bytes& data : {ascii("first message"), Bytes(), repeated(0x99, 333), ascii("first message")}) {
+    const ByteView pieces[] = {data};
+    Bytes out(keyed->output_size());
+    keyed->compute(pieces, out);
+    CHECK(hex(out) == hex(prf->compute(key, data)));
+  }
+}
+
+TEST_CASE("Keyed PRFs reproduce RFC 4231 test case 2 and RFC 4615 section 4", "[prf]") {
+  auto sha256 = prf_for(PseudorandomFunction::PRF_HMAC_SHA2_256);
+  const Bytes what = ascii("what do ya want for nothing?");
+  const ByteView split[] = {ByteView(what).first(4), ByteView(what).subspan(4)};
+  Bytes out(32);
+  sha256->keyed(ascii("Jefe"))->compute(split, out);
+  CHECK(hex(out) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+
+  auto cmac = prf_for(PseudorandomFunction::PRF_AES128_CMAC);
+  const ByteView message[] = {ByteView(rfc_message).first(7), ByteView(rfc_message).subspan(7)};
+  Bytes tag(16);
+  cmac->keyed(unhex("00010203040506070809"))->compute(message, tag);
+  CHECK(hex(tag) == "290d9e112edb09ee141fcf64c0b72f3d");
 }

@@ -397,3 +397,31 @@ TEST_CASE("CBC IVs are fresh bytes from the RNG", "[sk_cipher]") {
   Botan::Null_RNG no_rng;
   CHECK_FALSE(cbc->next_iv(no_rng).has_value());
 }
+
+TEST_CASE("Two instances under one key interoperate whichever direction each uses first", "[sk_cipher]") {
+  const SkAlgorithm algorithm =
+      GENERATE(SkAlgorithm(aes128_sha1),
+               SkAlgorithm{EncryptionAlgorithm::ENCR_AES_GCM_16, 128, IntegrityAlgorithm::NONE},
+               SkAlgorithm{EncryptionAlgorithm::ENCR_CHACHA20_POLY1305, 0, IntegrityAlgorithm::NONE});
+  // The sender only seals and the receiver starts by opening, as the two ends of one SA direction do.
+  auto sender = cipher(algorithm);
+  auto receiver = cipher(algorithm);
+  const Bytes associated = ascii("IKE header and SK payload header");
+  const Bytes iv(sender->iv_size(), 0x11);
+  const Bytes plaintext(32, 0x70);
+  const Bytes sealed = sender->seal(associated, iv, plaintext);
+  REQUIRE_FALSE(sealed.empty());
+  Bytes forged = sealed;
+  forged[3] ^= 0x80;
+  CHECK_FALSE(receiver->open(associated, iv, forged).has_value());
+  auto opened = receiver->open(associated, iv, sealed);
+  REQUIRE(opened.has_value());
+  CHECK(hex(*opened) == hex(plaintext));
+  // And the other way round, after each has used its first direction.
+  const Bytes iv2(sender->iv_size(), 0x22);
+  const Bytes reply = receiver->seal(associated, iv2, plaintext);
+  CHECK(hex(reply) != hex(sealed));
+  auto reply_opened = sender->open(associated, iv2, reply);
+  REQUIRE(reply_opened.has_value());
+  CHECK(hex(*reply_opened) == hex(plaintext));
+}
