@@ -264,18 +264,29 @@ Expected<Ok, Failure> Engine::install_child_keyed(IkeSa& sa, ChildSa& child, con
   const auto& out_keys = initiator ? keys->initiator_to_responder : keys->responder_to_initiator;
 
   auto kernel_sa = [&](KernelSaId id, bool inbound, const crypto::ChildSaDirectionKeys& k) {
-    return KernelSa{
-        id,          inbound,      child.mode,  child.reqid, t.encryption.id, t.encryption.key_bits,
-        t.integrity, k.encryption, k.integrity, t.esn,       config.lifetime};
+    return KernelSa{id,
+                    inbound,
+                    child.mode,
+                    child.reqid,
+                    t.encryption.id,
+                    t.encryption.key_bits,
+                    t.integrity,
+                    k.encryption,
+                    k.integrity,
+                    t.esn,
+                    config.lifetime,
+                    encapsulation(sa, inbound)};
   };
   const KernelSaId outbound_id{sa.local.address, sa.remote.address, child.spi_out,
                                iana::SecurityProtocolId::ESP};
   for (const auto& [id, inbound, k] :
        {std::tuple{inbound_id, true, &in_keys}, std::tuple{outbound_id, false, &out_keys}}) {
-    if (auto added = ports_.kernel.add_sa(kernel_sa(id, inbound, *k)); !added) {
+    KernelSa entry = kernel_sa(id, inbound, *k);
+    if (auto added = ports_.kernel.add_sa(entry); !added) {
       return give_up(FailureReason::kernel_refused, added.error().message);
     }
     child.kernel_sas.push_back(id);
+    if (entry.encapsulation) child.encapsulated_sas.push_back(std::move(entry));
   }
   arm_child_rekey(child, config);
   if (!with_policies) return Ok{};
@@ -319,6 +330,7 @@ void Engine::uninstall_child(ChildSa& child) {
   }
   child.kernel_policies.clear();
   child.kernel_sas.clear();
+  child.encapsulated_sas.clear();
 }
 
 void Engine::remove_child(IkeSa& sa, size_t index) {

@@ -61,7 +61,7 @@ void Engine::dispatch(const ipsecd::Endpoint& local, const ipsecd::Endpoint& rem
       ++counters_.out_of_window;
       return;
     }
-    on_ike_sa_init_response(*sa, decoded.message, bytes);
+    on_ike_sa_init_response(*sa, local, remote, decoded.message, bytes);
     return;
   }
 
@@ -76,10 +76,11 @@ void Engine::dispatch(const ipsecd::Endpoint& local, const ipsecd::Endpoint& rem
     ++counters_.unexpected;
     return;
   }
-  dispatch_protected(*sa, bytes, decoded);
+  dispatch_protected(*sa, local, remote, bytes, decoded);
 }
 
-void Engine::dispatch_protected(IkeSa& sa, crypto::ByteView bytes, const ike::DecodedMessage& decoded) {
+void Engine::dispatch_protected(IkeSa& sa, const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
+                                crypto::ByteView bytes, const ike::DecodedMessage& decoded) {
   const ike::Header& h = decoded.message.header;
   ResponseWindow::Verdict verdict = ResponseWindow::Verdict::new_request;
   if (h.response) {
@@ -116,10 +117,13 @@ void Engine::dispatch_protected(IkeSa& sa, crypto::ByteView bytes, const ike::De
       return;
     }
     if (verdict == ResponseWindow::Verdict::retransmission) {
-      // One answer per retransmitted message, given on its first fragment (RFC 7383 §2.6.1).
+      // One answer per retransmitted message, given on its first fragment (RFC 7383 §2.6.1), to where
+      // the retransmission came from (§2.23).
       if (fragment->number == 1) {
         ++counters_.retransmitted_responses;
-        send_raw(sa, sa.responses.cached_response());
+        sa.reply_local = local;
+        sa.reply_remote = remote;
+        send_reply(sa, sa.responses.cached_response());
       }
       return;
     }
@@ -138,13 +142,18 @@ void Engine::dispatch_protected(IkeSa& sa, crypto::ByteView bytes, const ike::De
   }
 
   if (verdict == ResponseWindow::Verdict::retransmission) {
+    // A repeated request moves nothing (§2.23: a replay must not revert an update), but is answered
+    // where it came from.
     ++counters_.retransmitted_responses;
-    send_raw(sa, sa.responses.cached_response());
+    sa.reply_local = local;
+    sa.reply_remote = remote;
+    send_reply(sa, sa.responses.cached_response());
     return;
   }
   if (h.response) {
     handle_response(sa, h, inner);
   } else {
+    follow_peer(sa, local, remote);
     handle_request(sa, h, inner);
   }
 }
@@ -288,12 +297,18 @@ void Engine::send_response(IkeSa& sa, iana::ExchangeType exchange, uint32_t mess
   auto datagrams = protect(sa, header_for(sa, exchange, true, message_id), inner);
   // Our own payloads always encode; should one not, the request stays unanswered like a lost one.
   if (!datagrams) return;
-  send_raw(sa, *datagrams);
+  send_reply(sa, *datagrams);
   sa.responses.answered(message_id, std::move(*datagrams));
 }
 
-void Engine::send_raw(const IkeSa& sa, const std::vector<crypto::Bytes>& datagrams) {
+void Engine::send_raw(IkeSa& sa, const std::vector<crypto::Bytes>& datagrams) {
   for (const auto& d : datagrams) ports_.datagrams.send(sa.local, sa.remote, d);
+  sa.last_sent = ports_.clock.now();
+}
+
+void Engine::send_reply(IkeSa& sa, const std::vector<crypto::Bytes>& datagrams) {
+  for (const auto& d : datagrams) ports_.datagrams.send(sa.reply_local, sa.reply_remote, d);
+  sa.last_sent = ports_.clock.now();
 }
 
 void Engine::emit(Event event) { ports_.events.on_event(event); }
@@ -374,6 +389,7 @@ void Engine::on_sa_timer(IkeSa& sa, TimePoint now) {
     return;
   }
   on_rekey_timer(sa, now);
+  on_keepalive_timer(sa, now);
   switch (sa.requests.on_timer(now, settings_)) {
     case RequestWindow::TimerAction::none:
       return;
@@ -404,6 +420,7 @@ std::optional<TimePoint> Engine::next_deadline() const {
     consider(sa->requests.deadline());
     consider(sa->half_open_deadline);
     consider(rekey_deadline(*sa));
+    consider(keepalive_deadline(*sa));
   }
   return next;
 }
@@ -418,7 +435,10 @@ std::vector<IkeSaSummary> Engine::ike_sas() const {
                    sa->spi_i,
                    sa->spi_r,
                    {},
-                   {}};
+                   {},
+                   sa->local,
+                   sa->remote,
+                   sa->nat};
     for (const auto& c : sa->children) {
       s.children.push_back(c.name);
       s.child_sas.push_back({c.name, c.reqid, c.spi_in, c.spi_out, c.state});

@@ -64,6 +64,9 @@ struct IkeSaSummary {
   uint64_t spi_r = 0;
   std::vector<std::string> children;
   std::vector<ChildSaSummary> child_sas;
+  ipsecd::Endpoint local;
+  ipsecd::Endpoint remote;
+  NatSituation nat;
 };
 
 // What a CHILD_SA's KEYMAT comes from (§2.17): the nonces of the exchange that made it, g^ir when it had
@@ -120,7 +123,8 @@ class Engine {
   // engine.cpp: dispatch, the SA table, sending and events.
   void dispatch(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote, crypto::ByteView bytes,
                 const ike::DecodedMessage& decoded);
-  void dispatch_protected(IkeSa& sa, crypto::ByteView bytes, const ike::DecodedMessage& decoded);
+  void dispatch_protected(IkeSa& sa, const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
+                          crypto::ByteView bytes, const ike::DecodedMessage& decoded);
   void handle_request(IkeSa& sa, const ike::Header& header, const std::vector<ike::Payload>& payloads);
   void handle_response(IkeSa& sa, const ike::Header& header, const std::vector<ike::Payload>& payloads);
   IkeSa* find_sa(uint64_t our_spi);
@@ -140,7 +144,9 @@ class Engine {
   // Answers the current request and caches the answer for retransmissions.
   void send_response(IkeSa& sa, iana::ExchangeType exchange, uint32_t message_id,
                      const std::vector<ike::Payload>& inner);
-  void send_raw(const IkeSa& sa, const std::vector<crypto::Bytes>& datagrams);
+  void send_raw(IkeSa& sa, const std::vector<crypto::Bytes>& datagrams);
+  // Sends to where the current request came from (IkeSa::reply_local/reply_remote).
+  void send_reply(IkeSa& sa, const std::vector<crypto::Bytes>& datagrams);
   // The protected datagrams of one message: whole, or fragmented when it is too long and the peer can
   // reassemble (RFC 7383 §2.5).
   std::optional<std::vector<crypto::Bytes>> protect(const IkeSa& sa, const ike::Header& header,
@@ -152,13 +158,26 @@ class Engine {
   void send_ike_sa_init_request(IkeSa& sa, iana::KeyExchangeMethod group);
   void on_ike_sa_init_request(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
                               const ike::Message& request, crypto::ByteView bytes);
-  void on_ike_sa_init_response(IkeSa& sa, const ike::Message& response, crypto::ByteView bytes);
+  void on_ike_sa_init_response(IkeSa& sa, const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
+                               const ike::Message& response, crypto::ByteView bytes);
   Expected<Ok, std::string> derive_ike_sa_keys(IkeSa& sa, crypto::ByteView shared_secret);
   // True when the request may proceed; otherwise it has been answered with a cookie to return (§2.6).
   bool cookie_admits(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
                      const ike::Message& request);
   void send_ike_sa_init_error(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
                               const ike::Header& request, iana::NotifyMessageType type, crypto::Bytes data);
+
+  // nat_traversal.cpp (§2.23, RFC 3947, RFC 3948): the float to port 4500, following a peer whose NAT
+  // mapping changed, UDP encapsulation of CHILD_SAs, keepalives.
+  // Moves an IKE SA on port 500 to 4500 on both sides once NAT detection calls for encapsulation.
+  void float_to_nat_port(IkeSa& sa);
+  // After a valid new request: adopts its endpoints where §2.23 allows, and moves the CHILD_SAs with them.
+  void follow_peer(IkeSa& sa, const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote);
+  void move_encapsulated_children(IkeSa& sa, const ipsecd::Endpoint& old_local,
+                                  const ipsecd::Endpoint& old_remote);
+  std::optional<UdpEncapsulation> encapsulation(const IkeSa& sa, bool inbound) const;
+  std::optional<TimePoint> keepalive_deadline(const IkeSa& sa) const;
+  void on_keepalive_timer(IkeSa& sa, TimePoint now);
 
   // exchange_ike_auth.cpp (§1.2, §2.15)
   void send_ike_auth_request(IkeSa& sa);

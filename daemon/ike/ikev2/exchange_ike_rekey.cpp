@@ -73,6 +73,8 @@ Expected<IkeSa*, std::string> Engine::make_rekeyed_sa(IkeSa& old, IkeRole role, 
   sa->nonce_i = nonce_i;
   sa->nonce_r = nonce_r;
   sa->peer_fragmentation = old.peer_fragmentation;
+  sa->nat = old.nat;
+  sa->last_sent = old.last_sent;
   sa->peer_id = old.peer_id;
   IkeSa& added = add_sa(std::move(sa));
   arm_ike_rekey(added);

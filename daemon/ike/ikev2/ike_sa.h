@@ -65,6 +65,9 @@ struct ChildSa {
   ChildSaState state = ChildSaState::installed;
   std::optional<TimePoint> rekey_at;  // from the child's rekey_time, less jitter
   std::optional<PeerChildRekey> peer_rekey;
+  // The UDP-encapsulated SAs as installed (keys included, wiped with the record), so that a NAT mapping
+  // change can move them to the peer's new address or port (KernelPort::update_sa, §2.23).
+  std::vector<KernelSa> encapsulated_sas{};
 };
 
 // Our CREATE_CHILD_SA request (§1.3) between sending it and reading the answer.
@@ -150,6 +153,15 @@ struct IkeSa {
   // Fragment sets being reassembled, by Message ID (RFC 7383 §2.6).
   std::map<uint32_t, ike::FragmentReassembly> fragments;
   std::optional<TimePoint> half_open_deadline;
+
+  // NAT traversal (§2.23): what IKE_SA_INIT found, and when we last sent the peer anything, from which a
+  // side behind a NAT times its keepalives (RFC 3948 §2.3).
+  NatSituation nat;
+  TimePoint last_sent{};
+  // Where the request being answered arrived and came from: its response goes back there (§2.23), also
+  // when the IKE SA does not follow a peer that moved.
+  ipsecd::Endpoint reply_local;
+  ipsecd::Endpoint reply_remote;
 
   Identity peer_id;
   std::optional<PendingChild> pending_child;
