@@ -123,6 +123,11 @@ struct EngineSettings {
   // A CREATE_CHILD_SA refused with TEMPORARY_FAILURE (§2.25) is tried again after this long plus a random
   // part of as much again, so that two peers refusing each other do not collide once more.
   Duration temporary_failure_retry{2000};
+  // A rekey that failed otherwise (NO_PROPOSAL_CHOSEN, a refused key exchange, a kernel refusal, ...)
+  // leaves the SA in use without a successor: it is tried again after this long plus a random part of as
+  // much again, as strongSwan retries failed rekeys after some seconds, rather than a whole rekey_time
+  // later when a CHILD_SA's hard lifetime may already have ended it.
+  Duration rekey_retry{10000};
   // Protected messages longer than this (IKE header on, UDP/IP headers off) go out as RFC 7383 fragments
   // of at most this size, when the peer announced IKEV2_FRAGMENTATION_SUPPORTED; 1280 minus IPv6 and UDP
   // headers keeps every fragment inside the IPv6 minimum MTU (§2.5.1).

@@ -23,6 +23,7 @@ void Engine::handle_datagram(const ipsecd::Endpoint& local, const ipsecd::Endpoi
   auto decoded = ike::decode_message(bytes);
   if (!decoded) {
     ++counters_.decode_failed;
+    answer_undecodable(local, remote, bytes, decoded.error());
     return;
   }
   dispatch(local, remote, bytes, *decoded);
@@ -103,12 +104,16 @@ void Engine::dispatch_protected(IkeSa& sa, const ipsecd::Endpoint& local, const 
     auto opened = ike::unprotect_message(bytes, decoded, *sa.inbound_cipher());
     if (!opened) {
       if (opened.error().code == ike::UnprotectErrorCode::inner_decode) {
+        // The ICV verified: the peer sent this, however malformed its inside (§2.21.3).
         ++counters_.decode_failed;
+        sa.last_heard = ports_.clock.now();
+        if (!h.response) answer_malformed_request(sa, h, verdict, opened.error().decode);
       } else {
         ++counters_.integrity_failed;
       }
       return;
     }
+    sa.last_heard = ports_.clock.now();
     inner = std::move(opened->payloads);
   } else if (last != nullptr && last->type() == iana::PayloadType::SKF) {
     auto fragment = ike::unprotect_fragment(bytes, decoded, *sa.inbound_cipher());
@@ -116,6 +121,7 @@ void Engine::dispatch_protected(IkeSa& sa, const ipsecd::Endpoint& local, const 
       ++counters_.integrity_failed;
       return;
     }
+    sa.last_heard = ports_.clock.now();
     if (verdict == ResponseWindow::Verdict::retransmission) {
       // One answer per retransmitted message, given on its first fragment (RFC 7383 §2.6.1), to where
       // the retransmission came from (§2.23).
@@ -131,6 +137,9 @@ void Engine::dispatch_protected(IkeSa& sa, const ipsecd::Endpoint& local, const 
     if (!added) {
       sa.fragments.erase(h.message_id);
       ++counters_.decode_failed;
+      if (!h.response && added.error().code == ike::UnprotectErrorCode::inner_decode) {
+        answer_malformed_request(sa, h, verdict, added.error().decode);
+      }
       return;
     }
     if (!added->has_value()) return;
@@ -227,6 +236,7 @@ std::vector<std::shared_ptr<const ConnectionConfig>> Engine::connections_for(
 IkeSa& Engine::add_sa(std::unique_ptr<IkeSa> sa) {
   const uint64_t spi = sa->our_spi();
   if (sa->role == IkeRole::responder) by_initiator_[{sa->remote.to_string(), sa->spi_i}] = spi;
+  sa->last_heard = ports_.clock.now();
   return *(sas_[spi] = std::move(sa));
 }
 
@@ -388,17 +398,27 @@ void Engine::on_sa_timer(IkeSa& sa, TimePoint now) {
     fail_sa(sa, {FailureReason::half_open_timeout, std::nullopt, "no IKE_AUTH after IKE_SA_INIT"});
     return;
   }
+  if (sa.state == IkeSaState::rekeyed && sa.rekeyed_deadline && now >= *sa.rekeyed_deadline) {
+    // §2.18: the rekey's initiator never deleted the old SA; its children live on in the new one.
+    IkeSaDeleted event{sa.unique_id, sa.connection->name, false};
+    remove_sa(sa);
+    emit(std::move(event));
+    return;
+  }
   on_rekey_timer(sa, now);
   on_keepalive_timer(sa, now);
   switch (sa.requests.on_timer(now, settings_)) {
     case RequestWindow::TimerAction::none:
+      on_liveness_timer(sa, now);
       return;
     case RequestWindow::TimerAction::retransmit:
       ++counters_.retransmitted_requests;
       send_raw(sa, sa.requests.request());
       return;
     case RequestWindow::TimerAction::give_up:
-      if (sa.state == IkeSaState::deleting) {
+      // An SA on its way out anyway (our Delete, or replaced by a rekey) just goes; the peer is not
+      // declared dead for it, its successor has its own liveness check.
+      if (sa.state == IkeSaState::deleting || sa.state == IkeSaState::rekeyed) {
         IkeSaDeleted event{sa.unique_id, sa.connection->name, false};
         remove_sa(sa);
         emit(std::move(event));
@@ -421,6 +441,8 @@ std::optional<TimePoint> Engine::next_deadline() const {
     consider(sa->half_open_deadline);
     consider(rekey_deadline(*sa));
     consider(keepalive_deadline(*sa));
+    consider(liveness_deadline(*sa));
+    if (sa->state == IkeSaState::rekeyed) consider(sa->rekeyed_deadline);
   }
   return next;
 }

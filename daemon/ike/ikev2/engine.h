@@ -43,6 +43,10 @@ struct EngineCounters {
   uint64_t unexpected = 0;               // an exchange this SA cannot take in its state
   uint64_t retransmitted_requests = 0;   // our requests sent again after a timeout
   uint64_t retransmitted_responses = 0;  // cached responses sent again for a repeated request
+  // Requests refused for their form (§2.5, §2.21): INVALID_MAJOR_VERSION, UNSUPPORTED_CRITICAL_PAYLOAD or
+  // INVALID_SYNTAX sent back; each is also counted under decode_failed.
+  uint64_t errors_answered = 0;
+  uint64_t liveness_checks = 0;  // empty INFORMATIONAL requests sent after a silence of dpd_delay (§2.4)
 };
 
 // A read-only view of one CHILD_SA, for listings and tests.
@@ -154,6 +158,16 @@ class Engine {
   void emit(Event event);
   void on_sa_timer(IkeSa& sa, TimePoint now);
 
+  // exchange_errors.cpp (§2.5, §2.21, §3.10.1): answers to requests that do not decode
+  void answer_undecodable(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
+                          crypto::ByteView bytes, const ike::DecodeError& error);
+  void answer_malformed_request(IkeSa& sa, const ike::Header& header, ResponseWindow::Verdict verdict,
+                                const ike::DecodeError& error);
+
+  // exchange_liveness.cpp (§2.4): an empty INFORMATIONAL after dpd_delay without word from the peer
+  void on_liveness_timer(IkeSa& sa, TimePoint now);
+  std::optional<TimePoint> liveness_deadline(const IkeSa& sa) const;
+
   // exchange_ike_sa_init.cpp (§1.2, §2.7, §2.14)
   void send_ike_sa_init_request(IkeSa& sa, iana::KeyExchangeMethod group);
   void on_ike_sa_init_request(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
@@ -232,10 +246,15 @@ class Engine {
                                                 crypto::ByteView shared_secret, const crypto::Bytes& nonce_i,
                                                 const crypto::Bytes& nonce_r);
   void move_children(IkeSa& from, IkeSa& to);
+  // The old IKE SA after a rekey waits for the Delete of the rekey's initiator, for a while (§2.18).
+  void await_rekeyed_delete(IkeSa& sa);
 
   // rekey_schedule.cpp: rekey deadlines with jitter, the work queue behind the window of size 1 (§2.3)
   void arm_ike_rekey(IkeSa& sa);
   void arm_child_rekey(ChildSa& child, const ChildConfig& config);
+  // After a rekey failed for good: the SA stays in use and is rekeyed again soon (settings' rekey_retry).
+  void retry_ike_rekey(IkeSa& sa);
+  void retry_child_rekey(ChildSa& child);
   Duration jitter(Duration range);
   void queue_work(IkeSa& sa, QueuedChildWork work);
   // Starts the first queued piece of work that is due, when no request of ours is out.

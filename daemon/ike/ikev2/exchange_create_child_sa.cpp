@@ -109,12 +109,23 @@ void Engine::answer_child_request(IkeSa& sa, uint32_t message_id, const std::vec
 }
 
 void Engine::send_child_request(IkeSa& sa, ChildSaRequest request, iana::KeyExchangeMethod group) {
+  // A rekey that cannot go out leaves the SA it was for in service, to be rekeyed again soon.
+  auto keep_rekeyed = [&](const ChildSaRequest& failed) {
+    if (failed.kind == ChildSaRequest::Kind::rekey_ike) {
+      retry_ike_rekey(sa);
+    } else if (auto old = child_by_spi_in(sa, failed.rekeyed_spi_in);
+               failed.kind == ChildSaRequest::Kind::rekey_child && old != sa.children.end()) {
+      old->state = ChildSaState::installed;
+      retry_child_rekey(*old);
+    }
+  };
   request.nonce = fresh_nonce();
   request.key_exchange.reset();
   if (group != iana::KeyExchangeMethod::NONE) {
     auto ke = crypto::make_key_exchange(group, ports_.rng);
     if (!ke) {
       release_child_request(sa, request);
+      keep_rekeyed(request);
       emit(ChildSaFailed{sa.unique_id,
                          sa.connection->name,
                          request.config ? request.config->name : "",
@@ -153,9 +164,7 @@ void Engine::send_child_request(IkeSa& sa, ChildSaRequest request, iana::KeyExch
     ChildSaRequest failed = std::move(*sa.child_request);
     sa.child_request.reset();
     release_child_request(sa, failed);
-    if (auto old = child_by_spi_in(sa, failed.rekeyed_spi_in); old != sa.children.end()) {
-      old->state = ChildSaState::installed;
-    }
+    keep_rekeyed(failed);
   }
 }
 
@@ -201,6 +210,7 @@ void Engine::start_rekey_child(IkeSa& sa, ChildSa& child) {
   auto spi = ports_.kernel.allocate_spi(
       {sa.remote.address, sa.local.address, iana::SecurityProtocolId::ESP, child.reqid});
   if (!spi) {
+    retry_child_rekey(child);
     emit(ChildSaFailed{sa.unique_id,
                        sa.connection->name,
                        child.name,
@@ -282,9 +292,14 @@ void Engine::complete_child_request(IkeSa& sa, ChildSaRequest& request,
     old->state = ChildSaState::installed;
     return true;
   };
+  // A rekey that failed for good (§2.25 aside, which retry_later handles) keeps the old child in service
+  // and tries again soon rather than leave it to expire without a successor.
+  auto restore_old = [&] {
+    if (settle_old()) retry_child_rekey(*child_by_spi_in(sa, request.rekeyed_spi_in));
+  };
   auto fail = [&](Failure failure) {
     release_child_request(sa, request);
-    settle_old();
+    restore_old();
     emit(ChildSaFailed{sa.unique_id, conn_name, config.name, std::move(failure)});
   };
 
@@ -390,7 +405,7 @@ void Engine::complete_child_request(IkeSa& sa, ChildSaRequest& request,
   if (auto ok =
           install_child_keyed(sa, child, config, {request.nonce, nonce->data, pfs_secret, true}, !rekey);
       !ok) {
-    settle_old();
+    restore_old();
     emit(ChildSaFailed{sa.unique_id, conn_name, config.name, ok.error()});
     send_child_delete(sa, spi_in);
     return;

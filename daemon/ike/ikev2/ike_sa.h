@@ -153,6 +153,10 @@ struct IkeSa {
   // Fragment sets being reassembled, by Message ID (RFC 7383 §2.6).
   std::map<uint32_t, ike::FragmentReassembly> fragments;
   std::optional<TimePoint> half_open_deadline;
+  // The last time a message from the peer verified (§2.4: liveness is checked only after a silence).
+  TimePoint last_heard{};
+  // A rekeyed SA whose Delete has not come by then is removed by us (§2.18).
+  std::optional<TimePoint> rekeyed_deadline;
 
   // NAT traversal (§2.23): what IKE_SA_INIT found, and when we last sent the peer anything, from which a
   // side behind a NAT times its keepalives (RFC 3948 §2.3).

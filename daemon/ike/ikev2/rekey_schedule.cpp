@@ -32,6 +32,18 @@ void Engine::arm_child_rekey(ChildSa& child, const ChildConfig& config) {
   child.rekey_at = ports_.clock.now() + time - jitter(std::min<Duration>(config.rekey_jitter, time));
 }
 
+void Engine::retry_ike_rekey(IkeSa& sa) {
+  // Without a rekey_time the failed rekey was asked for by hand, and nothing was scheduled to keep.
+  sa.rekey_at.reset();
+  if (sa.connection->rekey_time.count() <= 0) return;
+  sa.rekey_at = ports_.clock.now() + settings_.rekey_retry + jitter(settings_.rekey_retry);
+}
+
+void Engine::retry_child_rekey(ChildSa& child) {
+  // Also when rekeying is left to the kernel's soft expiry: it fires once, and the hard one ends the SA.
+  child.rekey_at = ports_.clock.now() + settings_.rekey_retry + jitter(settings_.rekey_retry);
+}
+
 std::pair<IkeSa*, ChildSa*> Engine::find_child(uint32_t spi_in) {
   for (auto& [spi, sa] : sas_) {
     for (auto& child : sa->children) {
