@@ -3,6 +3,7 @@
 
 #include "daemon/kernel_selectors.h"
 #include "netlink/kernel_algorithms.h"
+#include "netlink/policy_priority.h"
 
 #include <fmt/format.h>
 
@@ -180,17 +181,18 @@ Expected<Ok, ikev2::KernelError> NetlinkKernelPort::add_policy(const ikev2::Kern
                                      ikev2::format_selector(policy.dst));
   auto protocol = protocol_of(policy.protocol, "add policy");
   if (!protocol) return unexpected(protocol.error());
+  // The bundles the kernel templates express are ESP, AH and ESP inside AH (RFC 4301 §4.5).
+  const bool esp_ah = *protocol == netlink::IpsecProtocol::Esp &&
+                      policy.outer_protocols == std::vector{iana::SecurityProtocolId::AH};
+  if (!policy.outer_protocols.empty() && !esp_ah) {
+    return unexpected(invalid(operation, "the only bundle supported is ESP inside AH"));
+  }
   auto selectors = xfrm_selectors(policy.src, policy.dst);
   if (!selectors) return unexpected(invalid(operation, selectors.error()));
 
-  netlink::PolicyTemplate templ;
-  templ.protocol = *protocol;
-  templ.mode = mode_of(policy.mode);
-  if (policy.mode == ikev2::IpsecMode::tunnel) {
-    templ.src = policy.tunnel_src;
-    templ.dst = policy.tunnel_dst;
-  }
-  templ.reqid = policy.reqid;
+  const auto templates = netlink::bundle_templates(
+      *protocol == netlink::IpsecProtocol::Esp, esp_ah || *protocol == netlink::IpsecProtocol::Ah,
+      mode_of(policy.mode), policy.tunnel_src, policy.tunnel_dst, policy.reqid);
   const auto direction = direction_of(policy.direction);
 
   std::vector<const netlink::Selector*> installed;
@@ -198,7 +200,7 @@ Expected<Ok, ikev2::KernelError> NetlinkKernelPort::add_policy(const ikev2::Kern
     netlink::PolicySpec spec;
     spec.selector = selector;
     spec.direction = direction;
-    spec.templates = {templ};
+    spec.templates = templates;
     auto added = xfrm_.add_policy(spec);
     if (!added) {
       // All or nothing: the engine records the policy only when this call succeeds.

@@ -19,6 +19,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -160,14 +161,14 @@ class RecordingKernelPort : public KernelPort {
   }
 
   std::vector<uint32_t> larval;
-  std::map<std::pair<std::string, uint32_t>, KernelSa> sas;
+  std::map<std::tuple<std::string, uint32_t, iana::SecurityProtocolId>, KernelSa> sas;
   std::vector<KernelPolicy> policies;
   bool refuse_add_sa = false;
   size_t updates = 0;  // update_sa calls that succeeded
 
  private:
-  static std::pair<std::string, uint32_t> key_of(const KernelSaId& id) {
-    return {id.dst.to_string(), id.spi};
+  static std::tuple<std::string, uint32_t, iana::SecurityProtocolId> key_of(const KernelSaId& id) {
+    return {id.dst.to_string(), id.spi, id.protocol};
   }
   uint32_t next_spi_;
 };

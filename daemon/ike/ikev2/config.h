@@ -67,8 +67,8 @@ struct ChildConfig {
   std::vector<SelectorConfig> local_ts;
   std::vector<SelectorConfig> remote_ts;
   IpsecMode mode = IpsecMode::tunnel;
-  // Proposals for the CHILD_SA's protocols: ESP alone, AH alone, or ESP+AH when both lists are set
-  // (RFC 7296 §3.3: one proposal per protocol in the SA payload, the bundle applied AH outermost).
+  // Proposals for the CHILD_SA's protocols: ESP alone, AH alone, or ESP+AH when both lists are set (an
+  // RFC 4306 §3.3.1 bundle, see to_child_sa_proposals; AH is applied outermost, RFC 4301 §4.5).
   std::vector<ProposalConfig> esp_proposals;
   std::vector<ProposalConfig> ah_proposals;
   SaLifetime lifetime;
@@ -77,6 +77,12 @@ struct ChildConfig {
   // leaves it to the kernel's soft expiry.
   std::chrono::seconds rekey_time{3600};
   std::chrono::seconds rekey_jitter{360};
+
+  // The protocol whose SPIs name the CHILD_SA (in REKEY_SA, Delete, events): ESP unless only AH is set.
+  iana::SecurityProtocolId protocol() const {
+    return esp_proposals.empty() ? iana::SecurityProtocolId::AH : iana::SecurityProtocolId::ESP;
+  }
+  bool bundle() const { return !esp_proposals.empty() && !ah_proposals.empty(); }
 };
 
 struct ConnectionConfig {

@@ -357,7 +357,7 @@ Expected<uint64_t, std::string> Engine::initiate(std::string_view connection, st
   sa->spi_i = fresh_spi();
   sa->nonce_i.resize(settings_.nonce_size);
   ports_.rng.randomize(sa->nonce_i.data(), sa->nonce_i.size());
-  sa->pending_child = PendingChild{&*child_config, 0, 0, {}, {}};
+  sa->pending_child = PendingChild{&*child_config, 0, 0, 0, {}, {}};
   IkeSa& added = add_sa(std::move(sa));
   const uint64_t id = added.unique_id;
   send_ike_sa_init_request(added, config.ike_proposals.front().key_exchange.front());

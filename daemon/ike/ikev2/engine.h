@@ -113,7 +113,10 @@ class Engine {
   // Rekeys the IKE SA (§1.3.2, §2.18): a new IKE SA takes over its children and the old one is deleted.
   Expected<Ok, std::string> rekey_ike(uint64_t ike_sa);
   // The kernel's EXPIRE for one of our inbound SAs: soft starts a rekey of its CHILD_SA, hard deletes it.
-  void on_kernel_expire(uint32_t spi_in, bool hard);
+  // The SPI is looked up with its protocol, since the kernel allocates ESP and AH SPIs apart; either SA of
+  // an ESP+AH bundle stands for the whole CHILD_SA.
+  void on_kernel_expire(uint32_t spi_in, bool hard,
+                        iana::SecurityProtocolId protocol = iana::SecurityProtocolId::ESP);
 
   // Runs what is due at `now`: retransmissions, give-ups, half-open timeouts.
   void on_timer(TimePoint now);
@@ -205,7 +208,14 @@ class Engine {
   Expected<Ok, Failure> install_child(IkeSa& sa, ChildSa& child, const ChildConfig& config);
   void uninstall_child(ChildSa& child);
   // Tells the peer a CHILD_SA it installed is gone (§1.4.1), for one we refused after IKE_AUTH.
-  void send_child_delete(IkeSa& sa, uint32_t spi_in);
+  // `ah_spi_in` is the AH SPI of an ESP+AH bundle, 0 otherwise.
+  void send_child_delete(IkeSa& sa, iana::SecurityProtocolId protocol, uint32_t spi_in, uint32_t ah_spi_in);
+  // Inbound SPIs for a new CHILD_SA of `config`: its protocol's and, for an ESP+AH bundle, AH's (else 0).
+  Expected<std::pair<uint32_t, uint32_t>, KernelError> allocate_child_spis(IkeSa& sa,
+                                                                           const ChildConfig& config,
+                                                                           uint32_t reqid);
+  // Releases SPIs from allocate_child_spis that never got their SAs.
+  void release_child_spis(IkeSa& sa, iana::SecurityProtocolId protocol, uint32_t spi_in, uint32_t ah_spi_in);
   void release_pending_child(IkeSa& sa);
 
   // child_sa_setup.cpp, shared by IKE_AUTH and CREATE_CHILD_SA: the responder's choice of a child, its

@@ -85,8 +85,9 @@ void Engine::move_encapsulated_children(IkeSa& sa, const ipsecd::Endpoint& old_l
         const IpAddress& from = out ? sa.local.address : sa.remote.address;
         const IpAddress& to = out ? sa.remote.address : sa.local.address;
         (void)ports_.kernel.delete_policy(id);
-        const KernelPolicy policy{id.src, id.dst, id.direction,  child.mode, from,
-                                  to,     iana::SecurityProtocolId::ESP, child.reqid};
+        KernelPolicy policy{id.src, id.dst, id.direction,           child.mode, from,
+                            to,     child.transforms.protocol, child.reqid, {}};
+        if (child.ah) policy.outer_protocols = {iana::SecurityProtocolId::AH};
         if (!ports_.kernel.add_policy(policy)) ok = false;
       }
     }

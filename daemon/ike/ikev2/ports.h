@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ipsecd::ikev2 {
 
@@ -111,6 +112,9 @@ struct KernelSa {
 
 // One policy entry. Selectors are ranges as IKE negotiates them (§3.13.1); the adapter expresses each as
 // the kernel's prefix and port form. In tunnel mode the template names the outer addresses.
+// A bundle (RFC 4301 §4.5) applies `protocol` innermost and then each of `outer_protocols` in turn, all
+// with one reqid; the engine's only bundle is ESP with outer_protocols {AH}. Only the innermost SA
+// tunnels: in tunnel mode the outer ones protect the new outer header in transport mode.
 struct KernelPolicy {
   Selector src;
   Selector dst;
@@ -120,6 +124,7 @@ struct KernelPolicy {
   IpAddress tunnel_dst;
   iana::SecurityProtocolId protocol = iana::SecurityProtocolId::ESP;
   uint32_t reqid = 0;
+  std::vector<iana::SecurityProtocolId> outer_protocols;
   bool operator==(const KernelPolicy&) const = default;
 };
 

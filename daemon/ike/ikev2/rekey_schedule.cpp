@@ -72,18 +72,26 @@ Expected<Ok, std::string> Engine::rekey_ike(uint64_t ike_sa) {
   return Ok{};
 }
 
-void Engine::on_kernel_expire(uint32_t spi_in, bool hard) {
-  auto [sa, child] = find_child(spi_in);
+void Engine::on_kernel_expire(uint32_t spi_in, bool hard, iana::SecurityProtocolId protocol) {
+  auto [sa, child] = [&]() -> std::pair<IkeSa*, ChildSa*> {
+    for (auto& [spi, s] : sas_) {
+      for (auto& c : s->children) {
+        if (c.receives_on(protocol, spi_in)) return {s.get(), &c};
+      }
+    }
+    return {nullptr, nullptr};
+  }();
   if (child == nullptr) return;
+  // Queued work names the child by the inbound SPI of its ESP pair (AH for an AH-only child).
   if (hard) {
     // The kernel drops an SA at its hard limit: the CHILD_SA is over and the peer is told (§1.4.1).
     if (child->state != ChildSaState::deleting) {
-      queue_work(*sa, {QueuedChildWork::Kind::delete_child, child->name, spi_in, {}});
+      queue_work(*sa, {QueuedChildWork::Kind::delete_child, child->name, child->spi_in, {}});
     }
     return;
   }
   if (child->state == ChildSaState::installed) {
-    queue_work(*sa, {QueuedChildWork::Kind::rekey_child, child->name, spi_in, {}});
+    queue_work(*sa, {QueuedChildWork::Kind::rekey_child, child->name, child->spi_in, {}});
   }
 }
 
