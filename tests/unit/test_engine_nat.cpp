@@ -443,7 +443,8 @@ TEST_CASE("A NAT that changes its public address moves the outbound SA and the t
 TEST_CASE("Keepalives go out only from the NAT-ed side and only after nat_keepalive without sending",
           "[unit][engine-nat]") {
   // No liveness checks: their INFORMATIONALs would also count as sending and move the keepalive times.
-  NatNetwork net(true, false, [](ConnectionConfig& c) { c.dpd_delay = 0s; });
+  const auto no_liveness = [](ConnectionConfig& c) { c.dpd_delay = 0s; };
+  NatNetwork net(true, false, no_liveness, no_liveness);
   net.initiate();
   const TimePoint start = net.clock.now();
   net.run_timers_until(start + 19s);
