@@ -112,4 +112,29 @@ Expected<ChildSaKeys, std::string> derive_child_sa_keys(const Prf& prf, ByteView
   return keys;
 }
 
+Expected<std::vector<ChildSaKeys>, std::string> derive_child_sa_bundle_keys(
+    const Prf& prf, ByteView sk_d, ByteView pfs_shared_secret, ByteView ni, ByteView nr,
+    const std::vector<ChildSaKeyLengths>& lengths) {
+  SecureBytes seed;
+  append(seed, pfs_shared_secret);
+  append(seed, ni);
+  append(seed, nr);
+  size_t total = 0;
+  for (const auto& l : lengths) total += 2 * (l.encryption + l.integrity);
+  auto material = prf_plus(prf, sk_d, seed, total);
+  if (!material) return unexpected(material.error());
+
+  KeyCutter cut(*material);
+  std::vector<ChildSaKeys> keys(lengths.size());
+  for (size_t i = 0; i < lengths.size(); ++i) {
+    keys[i].initiator_to_responder.encryption = cut.take(lengths[i].encryption);
+    keys[i].initiator_to_responder.integrity = cut.take(lengths[i].integrity);
+  }
+  for (size_t i = 0; i < lengths.size(); ++i) {
+    keys[i].responder_to_initiator.encryption = cut.take(lengths[i].encryption);
+    keys[i].responder_to_initiator.integrity = cut.take(lengths[i].integrity);
+  }
+  return keys;
+}
+
 }  // namespace ipsecd::crypto

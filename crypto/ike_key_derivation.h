@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ipsecd::crypto {
 
@@ -64,5 +65,13 @@ struct ChildSaKeys {
 Expected<ChildSaKeys, std::string> derive_child_sa_keys(const Prf& prf, ByteView sk_d,
                                                         ByteView pfs_shared_secret, ByteView ni, ByteView nr,
                                                         ChildSaKeyLengths lengths);
+
+// KEYMAT for the several SAs one CHILD_SA negotiation made, such as an ESP+AH bundle (RFC 7296 §2.17): all
+// initiator-to-responder keys come before the responder-to-initiator ones, and within a direction the SAs
+// take theirs in the order their headers appear in the packet, which is the order of `lengths` (AH before
+// ESP for AH applied outermost). For one SA this is derive_child_sa_keys.
+Expected<std::vector<ChildSaKeys>, std::string> derive_child_sa_bundle_keys(
+    const Prf& prf, ByteView sk_d, ByteView pfs_shared_secret, ByteView ni, ByteView nr,
+    const std::vector<ChildSaKeyLengths>& lengths);
 
 }  // namespace ipsecd::crypto

@@ -3,6 +3,7 @@
 
 #include "daemon/kernel_selectors.h"
 #include "netlink/kernel_algorithms.h"
+#include "netlink/policy_priority.h"
 
 #include <fmt/format.h>
 
@@ -91,8 +92,11 @@ Expected<uint32_t, ikev2::KernelError> NetlinkKernelPort::allocate_spi(const ike
   return *spi;
 }
 
-Expected<Ok, ikev2::KernelError> NetlinkKernelPort::add_sa(const ikev2::KernelSa& sa) {
-  auto protocol = protocol_of(sa.id.protocol, "add SA");
+namespace {
+
+// The netlink form of `sa`, keys included; `operation` names the call in errors.
+Expected<netlink::SaSpec, ikev2::KernelError> spec_of(const ikev2::KernelSa& sa, const char* operation) {
+  auto protocol = protocol_of(sa.id.protocol, operation);
   if (!protocol) return unexpected(protocol.error());
   netlink::SaSpec spec;
   spec.src = sa.id.src;
@@ -109,6 +113,10 @@ Expected<Ok, ikev2::KernelError> NetlinkKernelPort::add_sa(const ikev2::KernelSa
   spec.lifetimes.hard.add_seconds = sa.lifetime.hard_seconds;
   spec.lifetimes.soft.bytes = sa.lifetime.soft_bytes;
   spec.lifetimes.hard.bytes = sa.lifetime.hard_bytes;
+  // UDP_ENCAP_ESPINUDP with the IKE SA's ports; no original address (NAT-OA): see ikev2::UdpEncapsulation.
+  if (sa.encapsulation) {
+    spec.encapsulation = netlink::UdpEncapsulation{sa.encapsulation->src_port, sa.encapsulation->dst_port};
+  }
 
   netlink::SecretBytes encryption_key(sa.encryption_key.begin(), sa.encryption_key.end());
   netlink::SecretBytes integrity_key(sa.integrity_key.begin(), sa.integrity_key.end());
@@ -117,15 +125,41 @@ Expected<Ok, ikev2::KernelError> NetlinkKernelPort::add_sa(const ikev2::KernelSa
                                                       sa.integrity, std::move(integrity_key))
                         : netlink::set_ah_algorithm(spec, sa.integrity, std::move(integrity_key));
   if (!algorithms) {
-    return unexpected(invalid(fmt::format("add SA {:#010x}", sa.id.spi), algorithms.error()));
+    return unexpected(invalid(fmt::format("{} {:#010x}", operation, sa.id.spi), algorithms.error()));
   }
+  return spec;
+}
 
-  const auto key = larval_key(sa.id.dst, sa.id.spi, *protocol);
+}  // namespace
+
+Expected<Ok, ikev2::KernelError> NetlinkKernelPort::add_sa(const ikev2::KernelSa& sa) {
+  auto spec = spec_of(sa, "add SA");
+  if (!spec) return unexpected(spec.error());
+  const auto key = larval_key(sa.id.dst, sa.id.spi, spec->protocol);
   const bool larval = sa.inbound && larval_.contains(key);
-  auto written = larval ? xfrm_.update_sa(spec) : xfrm_.add_sa(spec);
+  auto written = larval ? xfrm_.update_sa(*spec) : xfrm_.add_sa(*spec);
   if (!written) return unexpected(from_netlink(written.error()));
   if (larval) larval_.erase(key);
   return Ok{};
+}
+
+Expected<Ok, ikev2::KernelError> NetlinkKernelPort::update_sa(const ikev2::KernelSaId& old_id,
+                                                               const ikev2::KernelSa& sa) {
+  auto spec = spec_of(sa, "update SA");
+  if (!spec) return unexpected(spec.error());
+  if (old_id.dst == sa.id.dst && old_id.spi == sa.id.spi && old_id.protocol == sa.id.protocol) {
+    // The same kernel SA (found by destination, SPI and protocol): XFRM_MSG_UPDSA on a valid SA takes the
+    // new encapsulation ports and keeps keys, counters and replay state. Its source address stays as it
+    // was; the kernel does not look at it for inbound ESP.
+    auto written = xfrm_.update_sa(*spec);
+    if (!written) return unexpected(from_netlink(written.error()));
+    return Ok{};
+  }
+  // A new destination is another kernel SA: make it before breaking the old one, so outbound traffic
+  // always finds one (the policies' templates are moved by the engine right after).
+  auto added = xfrm_.add_sa(*spec);
+  if (!added) return unexpected(from_netlink(added.error()));
+  return delete_sa(old_id);
 }
 
 Expected<Ok, ikev2::KernelError> NetlinkKernelPort::delete_sa(const ikev2::KernelSaId& id) {
@@ -147,17 +181,18 @@ Expected<Ok, ikev2::KernelError> NetlinkKernelPort::add_policy(const ikev2::Kern
                                      ikev2::format_selector(policy.dst));
   auto protocol = protocol_of(policy.protocol, "add policy");
   if (!protocol) return unexpected(protocol.error());
+  // The bundles the kernel templates express are ESP, AH and ESP inside AH (RFC 4301 §4.5).
+  const bool esp_ah = *protocol == netlink::IpsecProtocol::Esp &&
+                      policy.outer_protocols == std::vector{iana::SecurityProtocolId::AH};
+  if (!policy.outer_protocols.empty() && !esp_ah) {
+    return unexpected(invalid(operation, "the only bundle supported is ESP inside AH"));
+  }
   auto selectors = xfrm_selectors(policy.src, policy.dst);
   if (!selectors) return unexpected(invalid(operation, selectors.error()));
 
-  netlink::PolicyTemplate templ;
-  templ.protocol = *protocol;
-  templ.mode = mode_of(policy.mode);
-  if (policy.mode == ikev2::IpsecMode::tunnel) {
-    templ.src = policy.tunnel_src;
-    templ.dst = policy.tunnel_dst;
-  }
-  templ.reqid = policy.reqid;
+  const auto templates = netlink::bundle_templates(
+      *protocol == netlink::IpsecProtocol::Esp, esp_ah || *protocol == netlink::IpsecProtocol::Ah,
+      mode_of(policy.mode), policy.tunnel_src, policy.tunnel_dst, policy.reqid);
   const auto direction = direction_of(policy.direction);
 
   std::vector<const netlink::Selector*> installed;
@@ -165,7 +200,7 @@ Expected<Ok, ikev2::KernelError> NetlinkKernelPort::add_policy(const ikev2::Kern
     netlink::PolicySpec spec;
     spec.selector = selector;
     spec.direction = direction;
-    spec.templates = {templ};
+    spec.templates = templates;
     auto added = xfrm_.add_policy(spec);
     if (!added) {
       // All or nothing: the engine records the policy only when this call succeeds.

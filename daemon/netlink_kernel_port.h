@@ -28,6 +28,10 @@ class NetlinkKernelPort final : public ikev2::KernelPort {
   // other SA is added (XFRM_MSG_NEWSA).
   Expected<Ok, ikev2::KernelError> add_sa(const ikev2::KernelSa& sa) override;
   Expected<Ok, ikev2::KernelError> delete_sa(const ikev2::KernelSaId& id) override;
+  // Same destination: XFRM_MSG_UPDSA (the kernel keeps the SA and takes the new encapsulation); another
+  // destination: the SA is added there (XFRM_MSG_NEWSA, same keys and SPI) and the old one deleted.
+  Expected<Ok, ikev2::KernelError> update_sa(const ikev2::KernelSaId& old_id,
+                                             const ikev2::KernelSa& sa) override;
   // One XFRM policy per selector from xfrm_selectors (kernel_selectors.h); all or none are installed.
   Expected<Ok, ikev2::KernelError> add_policy(const ikev2::KernelPolicy& policy) override;
   // Deletes every XFRM policy add_policy made for these selectors; the first error is returned after

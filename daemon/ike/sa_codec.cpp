@@ -90,6 +90,24 @@ bool spi_size_allowed(iana::SecurityProtocolId protocol, uint8_t size) {
   }
 }
 
+// How proposal `p` may follow `previous` (§3.3.1): numbered one more, an alternative, or, as RFC 4306
+// §3.3.1 allowed for the IPsec protocols (an ESP+AH bundle), numbered the same, a part of one proposal
+// with it. Empty when it may; otherwise why not. A number that steps up needs the first to be 1.
+std::string numbering_fault(const Proposal& first, const Proposal& previous, const Proposal& p) {
+  const bool ipsec = [](iana::SecurityProtocolId a, iana::SecurityProtocolId b) {
+    auto is_ipsec = [](iana::SecurityProtocolId x) {
+      return x == iana::SecurityProtocolId::ESP || x == iana::SecurityProtocolId::AH;
+    };
+    return is_ipsec(a) && is_ipsec(b);
+  }(previous.protocol, p.protocol);
+  if (p.number == previous.number && ipsec) return {};
+  if (p.number != previous.number + 1) {
+    return fmt::format("proposal {} follows proposal {}", p.number, previous.number);
+  }
+  if (first.number != 1) return fmt::format("first of several proposals is numbered {}, not 1", first.number);
+  return {};
+}
+
 Expected<Proposal, DecodeError> decode_proposal(ByteReader& p) {
   Proposal proposal;
   uint8_t protocol = 0, spi_size = 0, transform_count = 0;
@@ -144,18 +162,14 @@ Expected<SaPayload, DecodeError> decode_sa(ByteReader& body) {
     auto proposal = decode_proposal(p);
     if (!proposal) return unexpected(proposal.error());
     // §3.3.1: the first proposal is number 1 and each next one is one more. A response carries the one
-    // accepted proposal with its original number, so a lone proposal may have any number but 0.
-    const uint8_t number = proposal->number;
-    if (number == 0) return body.fail_at(start + 4, DecodeErrorCode::bad_structure, "proposal number 0");
+    // accepted proposal (or bundle) with its original number, so a lone one may have any number but 0.
+    if (proposal->number == 0) {
+      return body.fail_at(start + 4, DecodeErrorCode::bad_structure, "proposal number 0");
+    }
     if (!sa.proposals.empty()) {
-      const uint8_t previous = sa.proposals.back().number;
-      if (sa.proposals.size() == 1 && previous != 1) {
-        return body.fail_at(start + 4, DecodeErrorCode::bad_structure,
-                            fmt::format("first of several proposals is numbered {}, not 1", previous));
-      }
-      if (number != previous + 1) {
-        return body.fail_at(start + 4, DecodeErrorCode::bad_structure,
-                            fmt::format("proposal {} follows proposal {}", number, previous));
+      if (auto fault = numbering_fault(sa.proposals.front(), sa.proposals.back(), *proposal);
+          !fault.empty()) {
+        return body.fail_at(start + 4, DecodeErrorCode::bad_structure, fault);
       }
     }
     sa.proposals.push_back(std::move(*proposal));
@@ -225,9 +239,12 @@ Expected<Ok, std::string> encode_sa(const SaPayload& sa, ByteWriter& out) {
       return unexpected(fmt::format("SPI of {} bytes is not allowed for protocol {}", p.spi.size(),
                                     iana::name(p.protocol)));
     }
-    const bool numbered = i == 0 ? p.number != 0 && (sa.proposals.size() == 1 || p.number == 1)
-                                 : p.number == sa.proposals[i - 1].number + 1;
-    if (!numbered) return unexpected(fmt::format("proposal {} breaks the numbering 1, 2, 3 ...", p.number));
+    if (p.number == 0) return unexpected(std::string("proposal number 0"));
+    if (i > 0) {
+      if (auto fault = numbering_fault(sa.proposals.front(), sa.proposals[i - 1], p); !fault.empty()) {
+        return unexpected(fault);
+      }
+    }
     const size_t start = out.size();
     out.u8(i + 1 == sa.proposals.size() ? kLastSubstructure : kMoreProposals);
     out.u8(0);

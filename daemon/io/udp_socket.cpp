@@ -196,11 +196,22 @@ Expected<std::optional<ReceivedDatagram>, SocketError> UdpSocket::receive() {
 }
 
 Expected<Ok, SocketError> UdpSocket::send(const IpAddress& from, const Endpoint& to, crypto::ByteView bytes) {
+  return send_datagram(from, to, bytes, non_esp_marker());
+}
+
+Expected<Ok, SocketError> UdpSocket::send_keepalive(const IpAddress& from, const Endpoint& to) {
+  // RFC 3948 §2.3: one octet 0xFF, never behind a non-ESP marker.
+  static constexpr std::array<uint8_t, 1> kKeepalive{0xff};
+  return send_datagram(from, to, kKeepalive, false);
+}
+
+Expected<Ok, SocketError> UdpSocket::send_datagram(const IpAddress& from, const Endpoint& to,
+                                                   crypto::ByteView bytes, bool marker) {
   SocketAddress peer;
   const socklen_t peer_length = to_sockaddr(to, peer);
   std::array<iovec, 2> iov{};
   size_t parts = 0;
-  if (non_esp_marker()) {
+  if (marker) {
     iov[parts++] = {const_cast<uint8_t*>(kNonEspMarker.data()), kNonEspMarker.size()};
   }
   iov[parts++] = {const_cast<uint8_t*>(bytes.data()), bytes.size()};

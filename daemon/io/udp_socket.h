@@ -56,11 +56,15 @@ class UdpSocket {
   Expected<std::optional<ReceivedDatagram>, SocketError> receive();
   // Sends `bytes` to `to` with source address `from` (unspecified: the kernel chooses).
   Expected<Ok, SocketError> send(const IpAddress& from, const Endpoint& to, crypto::ByteView bytes);
+  // A NAT keepalive (RFC 3948 §2.3) to `to`: the single octet 0xFF, without the non-ESP marker.
+  Expected<Ok, SocketError> send_keepalive(const IpAddress& from, const Endpoint& to);
 
   const SkippedDatagrams& skipped() const { return skipped_; }
 
  private:
   UdpSocket(int fd, Endpoint local) : fd_(fd), local_(std::move(local)) {}
+  Expected<Ok, SocketError> send_datagram(const IpAddress& from, const Endpoint& to, crypto::ByteView bytes,
+                                          bool marker);
 
   int fd_ = -1;
   Endpoint local_;

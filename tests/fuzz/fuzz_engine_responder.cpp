@@ -72,6 +72,7 @@ class Outbox : public DatagramSink {
   void send(const ipsecd::Endpoint&, const ipsecd::Endpoint&, crypto::ByteView bytes) override {
     datagrams.emplace_back(bytes.begin(), bytes.end());
   }
+  void send_keepalive(const ipsecd::Endpoint&, const ipsecd::Endpoint&) override {}
   std::vector<crypto::Bytes> datagrams;
 };
 

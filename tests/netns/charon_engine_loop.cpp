@@ -30,15 +30,29 @@ Expected<std::unique_ptr<EngineLoop>, std::string> EngineLoop::open(
   return loop;
 }
 
-void EngineLoop::send(const Endpoint& local, const Endpoint& remote, crypto::ByteView bytes) {
+daemon::UdpSocket* EngineLoop::socket_for(const Endpoint& local) {
   auto socket = std::find_if(sockets_.begin(), sockets_.end(), [&](const daemon::UdpSocket& s) {
     return s.local().port == local.port && s.local().address.family == local.address.family;
   });
   if (socket == sockets_.end()) {
     io_errors_.push_back("no socket for " + local.to_string());
-    return;
+    return nullptr;
   }
+  return &*socket;
+}
+
+void EngineLoop::send(const Endpoint& local, const Endpoint& remote, crypto::ByteView bytes) {
+  daemon::UdpSocket* socket = socket_for(local);
+  if (socket == nullptr) return;
   if (auto sent = socket->send(local.address, remote, bytes); !sent) io_errors_.push_back(sent.error().message);
+}
+
+void EngineLoop::send_keepalive(const Endpoint& local, const Endpoint& remote) {
+  daemon::UdpSocket* socket = socket_for(local);
+  if (socket == nullptr) return;
+  if (auto sent = socket->send_keepalive(local.address, remote); !sent) {
+    io_errors_.push_back(sent.error().message);
+  }
 }
 
 void EngineLoop::drain(daemon::UdpSocket& socket) {

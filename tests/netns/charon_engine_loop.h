@@ -46,12 +46,15 @@ class EngineLoop final : public ikev2::TimeSource, public ikev2::DatagramSink, p
   ikev2::TimePoint now() const override { return ikev2::Clock::now(); }
   ikev2::WallTimePoint system_now() const override { return std::chrono::system_clock::now(); }
   void send(const Endpoint& local, const Endpoint& remote, crypto::ByteView bytes) override;
+  void send_keepalive(const Endpoint& local, const Endpoint& remote) override;
   void on_event(const ikev2::Event& event) override { events_.push_back(event); }
 
  private:
   EngineLoop(std::vector<daemon::UdpSocket> sockets, daemon::NetlinkKernelPort kernel)
       : sockets_(std::move(sockets)), kernel_(std::move(kernel)) {}
   void drain(daemon::UdpSocket& socket);
+  // The socket bound to `local`'s port and family, or null (recorded as an I/O error).
+  daemon::UdpSocket* socket_for(const Endpoint& local);
 
   std::vector<daemon::UdpSocket> sockets_;
   daemon::NetlinkKernelPort kernel_;

@@ -206,3 +206,37 @@ TEST_CASE("AES-GCM SAs fail earlier, with errno 38, because this kernel's crypto
   CHECK(added.error().error_number == ENOSYS);
   CHECK_THAT(added.error().message, Catch::Contains("rfc4106(gcm(aes))"));
 }
+
+TEST_CASE("An ESP+AH bundle policy carries the ESP template innermost and AH around it",
+          "[netns][kernel_port]") {
+  ScopedNetns ns;
+  REQUIRE(ns.error().empty());
+  auto port = NetlinkKernelPort::open();
+  REQUIRE(port);
+  auto bundle = tunnel_policy("10.1.0.0/16", "10.2.0.0/16", ikev2::PolicyDirection::out);
+  bundle.outer_protocols = {iana::SecurityProtocolId::AH};
+  auto added = port->add_policy(bundle);
+  INFO((added ? std::string() : added.error().message));
+  REQUIRE(added);
+  // Only the ESP template tunnels; AH protects the new outer header in transport mode.
+  CHECK_THAT(policies(),
+             Catch::Contains(fmt::format("tmpl src 192.0.2.1 dst 192.0.2.2\n\t\tproto esp reqid {} "
+                                         "mode tunnel\n\ttmpl src 0.0.0.0 dst 0.0.0.0\n\t\tproto ah "
+                                         "reqid {} mode transport",
+                                         kReqid, kReqid)));
+  auto dump = port->xfrm().dump_policies();
+  REQUIRE(dump);
+  REQUIRE(dump->size() == 1);
+  REQUIRE(dump->front().templates.size() == 2);
+  CHECK(dump->front().templates[0].protocol == netlink::IpsecProtocol::Esp);
+  CHECK(dump->front().templates[1].protocol == netlink::IpsecProtocol::Ah);
+
+  // AH inside ESP is no bundle the engine makes: refused, nothing installed.
+  auto reversed = tunnel_policy("10.3.0.0/16", "10.4.0.0/16", ikev2::PolicyDirection::out);
+  reversed.protocol = iana::SecurityProtocolId::AH;
+  reversed.outer_protocols = {iana::SecurityProtocolId::ESP};
+  auto refused = port->add_policy(reversed);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().error_number == EINVAL);
+  CHECK_THAT(policies(), !Catch::Contains("10.3.0.0/16"));
+}

@@ -19,6 +19,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -61,8 +62,13 @@ class QueueSink : public DatagramSink {
     queue.push_back(d);
     log.push_back(std::move(d));
   }
-  std::vector<Datagram> queue;  // not yet delivered
-  std::vector<Datagram> log;    // everything ever sent
+  // Keepalives are recorded apart: they carry no IKE message and are never delivered.
+  void send_keepalive(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote) override {
+    keepalives.push_back({local, remote, crypto::Bytes{0xff}, clock_.elapsed_ms()});
+  }
+  std::vector<Datagram> queue;       // not yet delivered
+  std::vector<Datagram> log;         // everything ever sent
+  std::vector<Datagram> keepalives;  // RFC 3948 §2.3 keepalives, in order
 
  private:
   const ManualClock& clock_;
@@ -116,6 +122,14 @@ class RecordingKernelPort : public KernelPort {
     }
     return unexpected(KernelError{ESRCH, "delete SA: no such SA"});
   }
+  Expected<Ok, KernelError> update_sa(const KernelSaId& old_id, const KernelSa& sa) override {
+    auto it = sas.find(key_of(old_id));
+    if (it == sas.end()) return unexpected(KernelError{ESRCH, "update SA: no such SA"});
+    sas.erase(it);
+    sas.emplace(key_of(sa.id), sa);
+    ++updates;
+    return Ok{};
+  }
   Expected<Ok, KernelError> add_policy(const KernelPolicy& policy) override {
     for (const auto& p : policies) {
       if (p.src == policy.src && p.dst == policy.dst && p.direction == policy.direction) {
@@ -147,13 +161,14 @@ class RecordingKernelPort : public KernelPort {
   }
 
   std::vector<uint32_t> larval;
-  std::map<std::pair<std::string, uint32_t>, KernelSa> sas;
+  std::map<std::tuple<std::string, uint32_t, iana::SecurityProtocolId>, KernelSa> sas;
   std::vector<KernelPolicy> policies;
   bool refuse_add_sa = false;
+  size_t updates = 0;  // update_sa calls that succeeded
 
  private:
-  static std::pair<std::string, uint32_t> key_of(const KernelSaId& id) {
-    return {id.dst.to_string(), id.spi};
+  static std::tuple<std::string, uint32_t, iana::SecurityProtocolId> key_of(const KernelSaId& id) {
+    return {id.dst.to_string(), id.spi, id.protocol};
   }
   uint32_t next_spi_;
 };

@@ -247,6 +247,11 @@ TEST_CASE("The encoder refuses what the decoder would reject", "[codec]") {
     sa.proposals[1].number = 3;
     CHECK_FALSE(encode_payloads({Payload{sa}}));
   }
+  SECTION("IKE proposals sharing a number") {
+    SaPayload sa = ike_sa();
+    sa.proposals[1].number = 1;
+    CHECK_FALSE(encode_payloads({Payload{sa}}));
+  }
   SECTION("a lone proposal may keep the number it was accepted under") {
     SaPayload sa = esp_sa();
     sa.proposals[0].number = 5;
@@ -294,4 +299,26 @@ TEST_CASE("The encoder refuses what the decoder would reject", "[codec]") {
     CHECK_FALSE(encode_payloads({Payload{NotifyPayload{
         iana::SecurityProtocolId::IKE, Bytes(256, 1), iana::NotifyMessageType::REKEY_SA, {}}}}));
   }
+}
+
+TEST_CASE("ESP and AH proposals sharing a number (an RFC 4306 bundle) round-trip", "[codec]") {
+  const Proposal esp = esp_sa().proposals.front();
+  Proposal ah{1,
+              iana::SecurityProtocolId::AH,
+              {0xa4, 0, 0, 1},
+              {transform(iana::TransformType::INTEG, 12), transform(iana::TransformType::ESN, 0)}};
+  auto numbered = [](Proposal p, uint8_t number) {
+    p.number = number;
+    return p;
+  };
+  for (const auto& sa : {SaPayload{{numbered(esp, 1), numbered(ah, 1), numbered(esp, 2), numbered(ah, 2)}},
+                         SaPayload{{numbered(esp, 3), numbered(ah, 3)}}}) {
+    auto bytes = encode_payloads({Payload{sa}});
+    REQUIRE(bytes);
+    auto decoded = decode_payloads(iana::PayloadType::SA, *bytes);
+    REQUIRE(decoded);
+    CHECK(decoded->front() == Payload{sa});
+  }
+  // Several bundles must still start at 1.
+  CHECK_FALSE(encode_payloads({Payload{SaPayload{{numbered(esp, 2), numbered(ah, 2), numbered(esp, 3)}}}}));
 }

@@ -156,6 +156,8 @@ std::vector<Case> cases() {
        DecodeErrorCode::bad_structure},
       {"several proposals starting at 2", sa_message(cat({ike_proposal(2, 2), ike_proposal(0, 3)})),
        DecodeErrorCode::bad_structure},
+      {"IKE proposals sharing a number", sa_message(cat({ike_proposal(2, 1), ike_proposal(0, 1)})),
+       DecodeErrorCode::bad_structure},
       {"proposal marked more but none follows", sa_message(ike_proposal(2, 1)),
        DecodeErrorCode::bad_structure},
       {"proposal Last Substruc 1", sa_message(ike_proposal(1, 1)), DecodeErrorCode::bad_value},

@@ -1,5 +1,6 @@
 // CHILD_SA setup (RFC 7296 §1.2, §1.3.1, §2.9, §2.17), first inside IKE_AUTH and shared with CREATE_CHILD_SA:
-// ESP proposal, traffic-selector narrowing, kernel SPIs, KEYMAT, and the SAs and policies for the kernel.
+// ESP, AH or ESP+AH proposals, traffic-selector narrowing, kernel SPIs, KEYMAT, and the SAs and policies for
+// the kernel.
 #include "daemon/ike/ikev2/engine.h"
 
 #include "crypto/esp_key_lengths.h"
@@ -19,6 +20,18 @@ bool protocols_compatible(const Selector& a, const Selector& b) {
   return a.ip_protocol == 0 || b.ip_protocol == 0 || a.ip_protocol == b.ip_protocol;
 }
 
+std::string protocols_name(const ChildConfig& config) {
+  return config.bundle() ? "ESP+AH" : std::string(iana::name(config.protocol()));
+}
+
+// One SA pair of a CHILD_SA, for keying and installing.
+struct SaPair {
+  const NegotiatedTransforms* transforms;
+  uint32_t spi_in;
+  uint32_t spi_out;
+  IpsecMode mode;
+};
+
 }  // namespace
 
 Expected<std::vector<ike::Payload>, Failure> Engine::propose_first_child(IkeSa& sa,
@@ -30,15 +43,16 @@ Expected<std::vector<ike::Payload>, Failure> Engine::propose_first_child(IkeSa& 
         Failure{FailureReason::ts_unacceptable, std::nullopt, !tsi ? tsi.error() : tsr.error()});
   }
   const uint32_t reqid = next_reqid_++;
-  auto spi =
-      ports_.kernel.allocate_spi({sa.remote.address, sa.local.address, iana::SecurityProtocolId::ESP, reqid});
-  if (!spi) return unexpected(Failure{FailureReason::kernel_refused, std::nullopt, spi.error().message});
-  sa.pending_child = PendingChild{&child, reqid, *spi, *tsi, *tsr};
+  auto spis = allocate_child_spis(sa, child, reqid);
+  if (!spis) return unexpected(Failure{FailureReason::kernel_refused, std::nullopt, spis.error().message});
+  const auto [spi, ah_spi] = *spis;
+  sa.pending_child = PendingChild{&child, reqid, spi, ah_spi, *tsi, *tsr};
 
   std::vector<ike::Payload> out;
   if (child.mode == IpsecMode::transport)
     out.push_back(notify_payload(iana::NotifyMessageType::USE_TRANSPORT_MODE));
-  out.push_back(ike::Payload{ike::SaPayload{to_sa_proposals(child.esp_proposals, spi_bytes(*spi))}});
+  out.push_back(ike::Payload{ike::SaPayload{
+      to_child_sa_proposals(child.esp_proposals, child.ah_proposals, spi_bytes(spi), spi_bytes(ah_spi))}});
   out.push_back(ike::Payload{ike::TsiPayload{to_wire(*tsi)}});
   out.push_back(ike::Payload{ike::TsrPayload{to_wire(*tsr)}});
   return out;
@@ -94,18 +108,19 @@ ChildAnswer Engine::answer_child(IkeSa& sa, const std::vector<ike::Payload>& req
                   "proposed TSi " + format_selectors(*proposed_tsi) + " TSr " +
                       format_selectors(*proposed_tsr) + " fit no child");
   }
-  auto selected = select_proposal(child->esp_proposals, sa_payload->proposals);
-  std::optional<uint32_t> spi_out = selected ? spi_value(selected->spi) : std::nullopt;
-  if (!selected || selected->transforms.protocol != iana::SecurityProtocolId::ESP || !spi_out) {
+  auto selected = select_child_proposal(child->esp_proposals, child->ah_proposals, sa_payload->proposals);
+  std::optional<uint32_t> spi_out = selected ? spi_value(selected->main.spi) : std::nullopt;
+  std::optional<uint32_t> ah_spi_out = selected && selected->ah ? spi_value(selected->ah->spi) : 0u;
+  if (!selected || !spi_out || !ah_spi_out) {
     return refuse(child->name, FailureReason::no_proposal_chosen, iana::NotifyMessageType::NO_PROPOSAL_CHOSEN,
-                  "no acceptable ESP proposal");
+                  "no acceptable " + protocols_name(*child) + " proposal");
   }
   // §1.3.1: PFS in CREATE_CHILD_SA takes the group of the chosen proposal; a KE in another group is
   // answered with the one we want, and one beside a chosen proposal without KE is left unused. Inside
   // IKE_AUTH there is no KE and the keys come from SK_d alone.
   std::unique_ptr<crypto::KeyExchange> our_ke;
   crypto::SecureBytes pfs_secret;
-  const iana::KeyExchangeMethod group = selected->transforms.key_exchange;
+  const iana::KeyExchangeMethod group = selected->key_exchange();
   const auto* ke = ike::find_first<ike::KePayload>(request);
   if (create_child_sa && group != iana::KeyExchangeMethod::NONE) {
     if (ke == nullptr || ke->group != group) {
@@ -129,20 +144,21 @@ ChildAnswer Engine::answer_child(IkeSa& sa, const std::vector<ike::Payload>& req
       has_notify(request, iana::NotifyMessageType::USE_TRANSPORT_MODE) && child->mode == IpsecMode::transport;
 
   const uint32_t reqid = replaces != nullptr ? replaces->reqid : next_reqid_++;
-  auto spi_in =
-      ports_.kernel.allocate_spi({sa.remote.address, sa.local.address, iana::SecurityProtocolId::ESP, reqid});
+  auto spis = allocate_child_spis(sa, *child, reqid);
   // A CHILD_SA the kernel will not take is answered as charon does: NO_PROPOSAL_CHOSEN, IKE SA kept.
-  if (!spi_in) {
+  if (!spis) {
     return refuse(child->name, FailureReason::kernel_refused, iana::NotifyMessageType::NO_PROPOSAL_CHOSEN,
-                  spi_in.error().message);
+                  spis.error().message);
   }
+  const auto [spi_in, ah_spi_in] = *spis;
   ChildSa installed;
   installed.name = child->name;
   installed.reqid = reqid;
-  installed.spi_in = *spi_in;
+  installed.spi_in = spi_in;
   installed.spi_out = *spi_out;
   installed.mode = transport ? IpsecMode::transport : IpsecMode::tunnel;
-  installed.transforms = selected->transforms;
+  installed.transforms = selected->main.transforms;
+  if (selected->ah) installed.ah = BundledAh{ah_spi_in, *ah_spi_out, selected->ah->transforms};
   installed.local_ts = narrowed.tsr;
   installed.remote_ts = narrowed.tsi;
   if (auto ok = install_child_keyed(sa, installed, *child, {nonce_i, nonce_r, pfs_secret, false},
@@ -155,7 +171,7 @@ ChildAnswer Engine::answer_child(IkeSa& sa, const std::vector<ike::Payload>& req
   std::vector<ike::Payload> out;
   if (transport) out.push_back(notify_payload(iana::NotifyMessageType::USE_TRANSPORT_MODE));
   out.push_back(ike::Payload{
-      ike::SaPayload{{to_accepted_proposal(selected->transforms, selected->number, spi_bytes(*spi_in))}}});
+      ike::SaPayload{to_accepted_child_proposals(*selected, spi_bytes(spi_in), spi_bytes(ah_spi_in))}});
   if (our_ke) out.push_back(ike::Payload{ike::KePayload{group, our_ke->public_value()}});
   out.push_back(ike::Payload{ike::TsiPayload{to_wire(narrowed.tsi)}});
   out.push_back(ike::Payload{ike::TsrPayload{to_wire(narrowed.tsr)}});
@@ -163,7 +179,7 @@ ChildAnswer Engine::answer_child(IkeSa& sa, const std::vector<ike::Payload>& req
                         installed.spi_out, installed.mode, installed.transforms, installed.local_ts,
                         installed.remote_ts});
   sa.children.push_back(std::move(installed));
-  return {std::move(out), *spi_in};
+  return {std::move(out), spi_in};
 }
 
 void Engine::complete_first_child(IkeSa& sa, const std::vector<ike::Payload>& response) {
@@ -187,44 +203,42 @@ void Engine::complete_first_child(IkeSa& sa, const std::vector<ike::Payload>& re
     fail({FailureReason::protocol_error, std::nullopt, "IKE_AUTH response has no CHILD_SA and no error"});
     return;
   }
-  auto accepted = check_accepted_proposal(config.esp_proposals, sa_payload->proposals);
-  std::optional<uint32_t> spi_out = accepted ? spi_value(accepted->spi) : std::nullopt;
-  if (!accepted || !spi_out) {
-    fail({FailureReason::protocol_error, std::nullopt,
-          accepted ? "ESP SPI is not 4 bytes" : accepted.error()});
+  auto accepted =
+      check_accepted_child_proposal(config.esp_proposals, config.ah_proposals, sa_payload->proposals);
+  std::optional<uint32_t> spi_out = accepted ? spi_value(accepted->main.spi) : std::nullopt;
+  std::optional<uint32_t> ah_spi_out = accepted && accepted->ah ? spi_value(accepted->ah->spi) : 0u;
+  if (!accepted || !spi_out || !ah_spi_out) {
+    fail({FailureReason::protocol_error, std::nullopt, accepted ? "SPI is not 4 bytes" : accepted.error()});
     return;
   }
   auto tsi = from_wire(tsi_payload->selectors);
   auto tsr = from_wire(tsr_payload->selectors);
   if (!tsi || !tsr) {
     fail({FailureReason::ts_unacceptable, std::nullopt, !tsi ? tsi.error() : tsr.error()});
-    send_child_delete(sa, pending.spi_in);
+    send_child_delete(sa, config.protocol(), pending.spi_in, pending.ah_spi_in);
     return;
   }
   if (auto ok = check_narrowed(pending.tsi, pending.tsr, *tsi, *tsr); !ok) {
     fail({FailureReason::ts_unacceptable, std::nullopt, ok.error()});
-    send_child_delete(sa, pending.spi_in);
+    send_child_delete(sa, config.protocol(), pending.spi_in, pending.ah_spi_in);
     return;
   }
   const bool transport = config.mode == IpsecMode::transport &&
                          has_notify(response, iana::NotifyMessageType::USE_TRANSPORT_MODE);
-  ChildSa child{config.name,
-                pending.reqid,
-                pending.spi_in,
-                *spi_out,
-                transport ? IpsecMode::transport : IpsecMode::tunnel,
-                accepted->transforms,
-                *tsi,
-                *tsr,
-                {},
-                {},
-                ChildSaState::installed,
-                std::nullopt,
-                std::nullopt};
+  ChildSa child;
+  child.name = config.name;
+  child.reqid = pending.reqid;
+  child.spi_in = pending.spi_in;
+  child.spi_out = *spi_out;
+  child.mode = transport ? IpsecMode::transport : IpsecMode::tunnel;
+  child.transforms = accepted->main.transforms;
+  child.local_ts = *tsi;
+  child.remote_ts = *tsr;
+  if (accepted->ah) child.ah = BundledAh{pending.ah_spi_in, *ah_spi_out, accepted->ah->transforms};
   sa.pending_child.reset();
   if (auto ok = install_child(sa, child, config); !ok) {
     emit(ChildSaFailed{sa.unique_id, conn_name, config.name, ok.error()});
-    send_child_delete(sa, pending.spi_in);
+    send_child_delete(sa, config.protocol(), pending.spi_in, pending.ah_spi_in);
     return;
   }
   emit(ChildSaInstalled{sa.unique_id, conn_name, child.name, child.reqid, child.spi_in, child.spi_out,
@@ -239,51 +253,83 @@ Expected<Ok, Failure> Engine::install_child(IkeSa& sa, ChildSa& child, const Chi
 
 Expected<Ok, Failure> Engine::install_child_keyed(IkeSa& sa, ChildSa& child, const ChildConfig& config,
                                                   const ChildKeying& keying, bool with_policies) {
-  const KernelSaId inbound_id{sa.remote.address, sa.local.address, child.spi_in,
-                              iana::SecurityProtocolId::ESP};
+  // The SA pairs in the order their headers appear in the packet, which is the order of their KEYMAT
+  // (§2.17): a bundle's AH comes before its ESP, as AH is applied outermost (RFC 4301 §4.5). Only the
+  // innermost SA of a tunnel-mode bundle tunnels; the AH around it protects the new outer header in
+  // transport mode.
+  std::vector<SaPair> pairs;
+  if (child.ah)
+    pairs.push_back({&child.ah->transforms, child.ah->spi_in, child.ah->spi_out, IpsecMode::transport});
+  pairs.push_back({&child.transforms, child.spi_in, child.spi_out, child.mode});
+
   auto give_up = [&](FailureReason reason, std::string detail) {
     uninstall_child(child);
-    // The SPI from allocate_spi is held by the kernel until its SA is deleted.
-    if (std::find(child.kernel_sas.begin(), child.kernel_sas.end(), inbound_id) == child.kernel_sas.end()) {
-      (void)ports_.kernel.delete_sa(inbound_id);
+    // The SPIs from allocate_spi are held by the kernel until their SAs are deleted.
+    for (const auto& pair : pairs) {
+      const KernelSaId inbound_id{sa.remote.address, sa.local.address, pair.spi_in,
+                                  pair.transforms->protocol};
+      if (std::find(child.kernel_sas.begin(), child.kernel_sas.end(), inbound_id) == child.kernel_sas.end()) {
+        (void)ports_.kernel.delete_sa(inbound_id);
+      }
     }
     child.kernel_sas.clear();
     child.kernel_policies.clear();
     return unexpected(Failure{reason, std::nullopt, std::move(detail)});
   };
 
-  const auto& t = child.transforms;
-  auto lengths = crypto::esp_key_lengths(t.encryption.id, t.encryption.key_bits, t.integrity);
-  if (!lengths) return give_up(FailureReason::no_proposal_chosen, lengths.error());
-  auto keys = crypto::derive_child_sa_keys(*sa.prf, sa.sk_d, keying.pfs_secret, keying.nonce_i,
-                                           keying.nonce_r, *lengths);
+  std::vector<crypto::ChildSaKeyLengths> lengths;
+  for (const auto& pair : pairs) {
+    const auto& t = *pair.transforms;
+    auto l = t.protocol == iana::SecurityProtocolId::AH
+                 ? crypto::ah_key_lengths(t.integrity)
+                 : crypto::esp_key_lengths(t.encryption.id, t.encryption.key_bits, t.integrity);
+    if (!l) return give_up(FailureReason::no_proposal_chosen, l.error());
+    lengths.push_back(*l);
+  }
+  auto keys = crypto::derive_child_sa_bundle_keys(*sa.prf, sa.sk_d, keying.pfs_secret, keying.nonce_i,
+                                                  keying.nonce_r, lengths);
   if (!keys) return give_up(FailureReason::protocol_error, keys.error());
   // §2.17: the exchange initiator's keys come first, whichever side started the IKE SA.
   const bool initiator = keying.initiator;
-  const auto& in_keys = initiator ? keys->responder_to_initiator : keys->initiator_to_responder;
-  const auto& out_keys = initiator ? keys->initiator_to_responder : keys->responder_to_initiator;
 
-  auto kernel_sa = [&](KernelSaId id, bool inbound, const crypto::ChildSaDirectionKeys& k) {
-    return KernelSa{
-        id,          inbound,      child.mode,  child.reqid, t.encryption.id, t.encryption.key_bits,
-        t.integrity, k.encryption, k.integrity, t.esn,       config.lifetime};
-  };
-  const KernelSaId outbound_id{sa.local.address, sa.remote.address, child.spi_out,
-                               iana::SecurityProtocolId::ESP};
-  for (const auto& [id, inbound, k] :
-       {std::tuple{inbound_id, true, &in_keys}, std::tuple{outbound_id, false, &out_keys}}) {
-    if (auto added = ports_.kernel.add_sa(kernel_sa(id, inbound, *k)); !added) {
-      return give_up(FailureReason::kernel_refused, added.error().message);
+  // The innermost pair goes in first, so that an AH SA never stands without the ESP SA it wraps.
+  for (size_t i = pairs.size(); i-- > 0;) {
+    const SaPair& pair = pairs[i];
+    const auto& t = *pair.transforms;
+    const auto& in_keys = initiator ? (*keys)[i].responder_to_initiator : (*keys)[i].initiator_to_responder;
+    const auto& out_keys = initiator ? (*keys)[i].initiator_to_responder : (*keys)[i].responder_to_initiator;
+    const KernelSaId inbound_id{sa.remote.address, sa.local.address, pair.spi_in, t.protocol};
+    const KernelSaId outbound_id{sa.local.address, sa.remote.address, pair.spi_out, t.protocol};
+    for (const auto& [id, inbound, k] :
+         {std::tuple{inbound_id, true, &in_keys}, std::tuple{outbound_id, false, &out_keys}}) {
+      // Only ESP travels in UDP (RFC 3948); AH cannot cross a NAT at all (RFC 3715 §2.1).
+      KernelSa kernel_sa{id,
+                         inbound,
+                         pair.mode,
+                         child.reqid,
+                         t.encryption.id,
+                         t.encryption.key_bits,
+                         t.integrity,
+                         k->encryption,
+                         k->integrity,
+                         t.esn,
+                         config.lifetime,
+                         t.protocol == iana::SecurityProtocolId::ESP ? encapsulation(sa, inbound) : std::nullopt};
+      if (auto added = ports_.kernel.add_sa(kernel_sa); !added) {
+        return give_up(FailureReason::kernel_refused, added.error().message);
+      }
+      child.kernel_sas.push_back(id);
+      if (kernel_sa.encapsulation) child.encapsulated_sas.push_back(std::move(kernel_sa));
     }
-    child.kernel_sas.push_back(id);
   }
   arm_child_rekey(child, config);
   if (!with_policies) return Ok{};
 
   auto add_policy = [&](const Selector& src, const Selector& dst, PolicyDirection direction,
                         const IpAddress& from, const IpAddress& to) -> Expected<Ok, KernelError> {
-    KernelPolicy policy{src,        dst, direction, child.mode, from, to, iana::SecurityProtocolId::ESP,
-                        child.reqid};
+    KernelPolicy policy{src,         dst, direction, child.mode, from, to, child.transforms.protocol,
+                        child.reqid, {}};
+    if (child.ah) policy.outer_protocols = {iana::SecurityProtocolId::AH};
     auto added = ports_.kernel.add_policy(policy);
     if (added) child.kernel_policies.push_back({src, dst, direction});
     return added;
@@ -319,6 +365,7 @@ void Engine::uninstall_child(ChildSa& child) {
   }
   child.kernel_policies.clear();
   child.kernel_sas.clear();
+  child.encapsulated_sas.clear();
 }
 
 void Engine::remove_child(IkeSa& sa, size_t index) {
@@ -350,17 +397,42 @@ const ChildConfig* Engine::child_config(const IkeSa& sa, const std::string& name
 }
 
 void Engine::release_pending_child(IkeSa& sa) {
-  if (sa.pending_child && sa.pending_child->spi_in != 0) {
-    (void)ports_.kernel.delete_sa(
-        {sa.remote.address, sa.local.address, sa.pending_child->spi_in, iana::SecurityProtocolId::ESP});
+  if (sa.pending_child) {
+    release_child_spis(sa, sa.pending_child->config->protocol(), sa.pending_child->spi_in,
+                       sa.pending_child->ah_spi_in);
   }
   sa.pending_child.reset();
 }
 
-void Engine::send_child_delete(IkeSa& sa, uint32_t spi_in) {
+void Engine::send_child_delete(IkeSa& sa, iana::SecurityProtocolId protocol, uint32_t spi_in,
+                               uint32_t ah_spi_in) {
   if (sa.requests.outstanding()) return;
   (void)send_request(sa, iana::ExchangeType::INFORMATIONAL,
-                     {ike::Payload{ike::DeletePayload{iana::SecurityProtocolId::ESP, {spi_in}}}});
+                     child_delete_payloads(protocol, spi_in, ah_spi_in));
+}
+
+Expected<std::pair<uint32_t, uint32_t>, KernelError> Engine::allocate_child_spis(IkeSa& sa,
+                                                                                 const ChildConfig& config,
+                                                                                 uint32_t reqid) {
+  auto spi = ports_.kernel.allocate_spi({sa.remote.address, sa.local.address, config.protocol(), reqid});
+  if (!spi) return unexpected(spi.error());
+  if (!config.bundle()) return std::pair{*spi, uint32_t{0}};
+  auto ah_spi =
+      ports_.kernel.allocate_spi({sa.remote.address, sa.local.address, iana::SecurityProtocolId::AH, reqid});
+  if (!ah_spi) {
+    release_child_spis(sa, config.protocol(), *spi, 0);
+    return unexpected(ah_spi.error());
+  }
+  return std::pair{*spi, *ah_spi};
+}
+
+void Engine::release_child_spis(IkeSa& sa, iana::SecurityProtocolId protocol, uint32_t spi_in,
+                                uint32_t ah_spi_in) {
+  if (spi_in != 0) (void)ports_.kernel.delete_sa({sa.remote.address, sa.local.address, spi_in, protocol});
+  if (ah_spi_in != 0) {
+    (void)ports_.kernel.delete_sa(
+        {sa.remote.address, sa.local.address, ah_spi_in, iana::SecurityProtocolId::AH});
+  }
 }
 
 }  // namespace ipsecd::ikev2

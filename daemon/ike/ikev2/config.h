@@ -67,8 +67,8 @@ struct ChildConfig {
   std::vector<SelectorConfig> local_ts;
   std::vector<SelectorConfig> remote_ts;
   IpsecMode mode = IpsecMode::tunnel;
-  // Proposals for the CHILD_SA's protocols: ESP alone, AH alone, or ESP+AH when both lists are set
-  // (RFC 7296 §3.3: one proposal per protocol in the SA payload, the bundle applied AH outermost).
+  // Proposals for the CHILD_SA's protocols: ESP alone, AH alone, or ESP+AH when both lists are set (an
+  // RFC 4306 §3.3.1 bundle, see to_child_sa_proposals; AH is applied outermost, RFC 4301 §4.5).
   std::vector<ProposalConfig> esp_proposals;
   std::vector<ProposalConfig> ah_proposals;
   SaLifetime lifetime;
@@ -77,6 +77,12 @@ struct ChildConfig {
   // leaves it to the kernel's soft expiry.
   std::chrono::seconds rekey_time{3600};
   std::chrono::seconds rekey_jitter{360};
+
+  // The protocol whose SPIs name the CHILD_SA (in REKEY_SA, Delete, events): ESP unless only AH is set.
+  iana::SecurityProtocolId protocol() const {
+    return esp_proposals.empty() ? iana::SecurityProtocolId::AH : iana::SecurityProtocolId::ESP;
+  }
+  bool bundle() const { return !esp_proposals.empty() && !ah_proposals.empty(); }
 };
 
 struct ConnectionConfig {
@@ -123,6 +129,11 @@ struct EngineSettings {
   // A CREATE_CHILD_SA refused with TEMPORARY_FAILURE (§2.25) is tried again after this long plus a random
   // part of as much again, so that two peers refusing each other do not collide once more.
   Duration temporary_failure_retry{2000};
+  // A rekey that failed otherwise (NO_PROPOSAL_CHOSEN, a refused key exchange, a kernel refusal, ...)
+  // leaves the SA in use without a successor: it is tried again after this long plus a random part of as
+  // much again, as strongSwan retries failed rekeys after some seconds, rather than a whole rekey_time
+  // later when a CHILD_SA's hard lifetime may already have ended it.
+  Duration rekey_retry{10000};
   // Protected messages longer than this (IKE header on, UDP/IP headers off) go out as RFC 7383 fragments
   // of at most this size, when the peer announced IKEV2_FRAGMENTATION_SUPPORTED; 1280 minus IPv6 and UDP
   // headers keeps every fragment inside the IPv6 minimum MTU (§2.5.1).

@@ -28,6 +28,7 @@ void Engine::handle_datagram(const ipsecd::Endpoint& local, const ipsecd::Endpoi
   auto decoded = ike::decode_message(bytes);
   if (!decoded) {
     ++counters_.decode_failed;
+    answer_undecodable(local, remote, bytes, decoded.error());
     return;
   }
   dispatch(local, remote, bytes, *decoded);
@@ -66,7 +67,7 @@ void Engine::dispatch(const ipsecd::Endpoint& local, const ipsecd::Endpoint& rem
       ++counters_.out_of_window;
       return;
     }
-    on_ike_sa_init_response(*sa, decoded.message, bytes);
+    on_ike_sa_init_response(*sa, local, remote, decoded.message, bytes);
     return;
   }
 
@@ -81,10 +82,11 @@ void Engine::dispatch(const ipsecd::Endpoint& local, const ipsecd::Endpoint& rem
     ++counters_.unexpected;
     return;
   }
-  dispatch_protected(*sa, bytes, decoded);
+  dispatch_protected(*sa, local, remote, bytes, decoded);
 }
 
-void Engine::dispatch_protected(IkeSa& sa, crypto::ByteView bytes, const ike::DecodedMessage& decoded) {
+void Engine::dispatch_protected(IkeSa& sa, const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
+                                crypto::ByteView bytes, const ike::DecodedMessage& decoded) {
   const ike::Header& h = decoded.message.header;
   ResponseWindow::Verdict verdict = ResponseWindow::Verdict::new_request;
   if (h.response) {
@@ -107,12 +109,16 @@ void Engine::dispatch_protected(IkeSa& sa, crypto::ByteView bytes, const ike::De
     auto opened = ike::unprotect_message(bytes, decoded, *sa.inbound_cipher());
     if (!opened) {
       if (opened.error().code == ike::UnprotectErrorCode::inner_decode) {
+        // The ICV verified: the peer sent this, however malformed its inside (§2.21.3).
         ++counters_.decode_failed;
+        sa.last_heard = ports_.clock.now();
+        if (!h.response) answer_malformed_request(sa, h, verdict, opened.error().decode);
       } else {
         ++counters_.integrity_failed;
       }
       return;
     }
+    sa.last_heard = ports_.clock.now();
     inner = std::move(opened->payloads);
   } else if (last != nullptr && last->type() == iana::PayloadType::SKF) {
     auto fragment = ike::unprotect_fragment(bytes, decoded, *sa.inbound_cipher());
@@ -120,11 +126,15 @@ void Engine::dispatch_protected(IkeSa& sa, crypto::ByteView bytes, const ike::De
       ++counters_.integrity_failed;
       return;
     }
+    sa.last_heard = ports_.clock.now();
     if (verdict == ResponseWindow::Verdict::retransmission) {
-      // One answer per retransmitted message, given on its first fragment (RFC 7383 §2.6.1).
+      // One answer per retransmitted message, given on its first fragment (RFC 7383 §2.6.1), to where
+      // the retransmission came from (§2.23).
       if (fragment->number == 1) {
         ++counters_.retransmitted_responses;
-        send_raw(sa, sa.responses.cached_response());
+        sa.reply_local = local;
+        sa.reply_remote = remote;
+        send_reply(sa, sa.responses.cached_response());
       }
       return;
     }
@@ -132,6 +142,9 @@ void Engine::dispatch_protected(IkeSa& sa, crypto::ByteView bytes, const ike::De
     if (!added) {
       sa.fragments.erase(h.message_id);
       ++counters_.decode_failed;
+      if (!h.response && added.error().code == ike::UnprotectErrorCode::inner_decode) {
+        answer_malformed_request(sa, h, verdict, added.error().decode);
+      }
       return;
     }
     if (!added->has_value()) return;
@@ -143,13 +156,18 @@ void Engine::dispatch_protected(IkeSa& sa, crypto::ByteView bytes, const ike::De
   }
 
   if (verdict == ResponseWindow::Verdict::retransmission) {
+    // A repeated request moves nothing (§2.23: a replay must not revert an update), but is answered
+    // where it came from.
     ++counters_.retransmitted_responses;
-    send_raw(sa, sa.responses.cached_response());
+    sa.reply_local = local;
+    sa.reply_remote = remote;
+    send_reply(sa, sa.responses.cached_response());
     return;
   }
   if (h.response) {
     handle_response(sa, h, inner);
   } else {
+    follow_peer(sa, local, remote);
     handle_request(sa, h, inner);
   }
 }
@@ -223,6 +241,7 @@ std::vector<std::shared_ptr<const ConnectionConfig>> Engine::connections_for(
 IkeSa& Engine::add_sa(std::unique_ptr<IkeSa> sa) {
   const uint64_t spi = sa->our_spi();
   if (sa->role == IkeRole::responder) by_initiator_[{sa->remote.to_string(), sa->spi_i}] = spi;
+  sa->last_heard = ports_.clock.now();
   return *(sas_[spi] = std::move(sa));
 }
 
@@ -293,12 +312,18 @@ void Engine::send_response(IkeSa& sa, iana::ExchangeType exchange, uint32_t mess
   auto datagrams = protect(sa, header_for(sa, exchange, true, message_id), inner);
   // Our own payloads always encode; should one not, the request stays unanswered like a lost one.
   if (!datagrams) return;
-  send_raw(sa, *datagrams);
+  send_reply(sa, *datagrams);
   sa.responses.answered(message_id, std::move(*datagrams));
 }
 
-void Engine::send_raw(const IkeSa& sa, const std::vector<crypto::Bytes>& datagrams) {
+void Engine::send_raw(IkeSa& sa, const std::vector<crypto::Bytes>& datagrams) {
   for (const auto& d : datagrams) ports_.datagrams.send(sa.local, sa.remote, d);
+  sa.last_sent = ports_.clock.now();
+}
+
+void Engine::send_reply(IkeSa& sa, const std::vector<crypto::Bytes>& datagrams) {
+  for (const auto& d : datagrams) ports_.datagrams.send(sa.reply_local, sa.reply_remote, d);
+  sa.last_sent = ports_.clock.now();
 }
 
 void Engine::emit(Event event) { ports_.events.on_event(event); }
@@ -337,7 +362,7 @@ Expected<uint64_t, std::string> Engine::initiate(std::string_view connection, st
   sa->spi_i = fresh_spi();
   sa->nonce_i.resize(settings_.nonce_size);
   ports_.rng.randomize(sa->nonce_i.data(), sa->nonce_i.size());
-  sa->pending_child = PendingChild{&*child_config, 0, 0, {}, {}};
+  sa->pending_child = PendingChild{&*child_config, 0, 0, 0, {}, {}};
   IkeSa& added = add_sa(std::move(sa));
   const uint64_t id = added.unique_id;
   send_ike_sa_init_request(added, config.ike_proposals.front().key_exchange.front());
@@ -378,16 +403,27 @@ void Engine::on_sa_timer(IkeSa& sa, TimePoint now) {
     fail_sa(sa, {FailureReason::half_open_timeout, std::nullopt, "no IKE_AUTH after IKE_SA_INIT"});
     return;
   }
+  if (sa.state == IkeSaState::rekeyed && sa.rekeyed_deadline && now >= *sa.rekeyed_deadline) {
+    // §2.18: the rekey's initiator never deleted the old SA; its children live on in the new one.
+    IkeSaDeleted event{sa.unique_id, sa.connection->name, false};
+    remove_sa(sa);
+    emit(std::move(event));
+    return;
+  }
   on_rekey_timer(sa, now);
+  on_keepalive_timer(sa, now);
   switch (sa.requests.on_timer(now, settings_)) {
     case RequestWindow::TimerAction::none:
+      on_liveness_timer(sa, now);
       return;
     case RequestWindow::TimerAction::retransmit:
       ++counters_.retransmitted_requests;
       send_raw(sa, sa.requests.request());
       return;
     case RequestWindow::TimerAction::give_up:
-      if (sa.state == IkeSaState::deleting) {
+      // An SA on its way out anyway (our Delete, or replaced by a rekey) just goes; the peer is not
+      // declared dead for it, its successor has its own liveness check.
+      if (sa.state == IkeSaState::deleting || sa.state == IkeSaState::rekeyed) {
         IkeSaDeleted event{sa.unique_id, sa.connection->name, false};
         remove_sa(sa);
         emit(std::move(event));
@@ -409,6 +445,9 @@ std::optional<TimePoint> Engine::next_deadline() const {
     consider(sa->requests.deadline());
     consider(sa->half_open_deadline);
     consider(rekey_deadline(*sa));
+    consider(keepalive_deadline(*sa));
+    consider(liveness_deadline(*sa));
+    if (sa->state == IkeSaState::rekeyed) consider(sa->rekeyed_deadline);
   }
   return next;
 }
@@ -423,7 +462,10 @@ std::vector<IkeSaSummary> Engine::ike_sas() const {
                    sa->spi_i,
                    sa->spi_r,
                    {},
-                   {}};
+                   {},
+                   sa->local,
+                   sa->remote,
+                   sa->nat};
     for (const auto& c : sa->children) {
       s.children.push_back(c.name);
       s.child_sas.push_back({c.name, c.reqid, c.spi_in, c.spi_out, c.state});

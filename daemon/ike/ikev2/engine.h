@@ -43,6 +43,10 @@ struct EngineCounters {
   uint64_t unexpected = 0;               // an exchange this SA cannot take in its state
   uint64_t retransmitted_requests = 0;   // our requests sent again after a timeout
   uint64_t retransmitted_responses = 0;  // cached responses sent again for a repeated request
+  // Requests refused for their form (§2.5, §2.21): INVALID_MAJOR_VERSION, UNSUPPORTED_CRITICAL_PAYLOAD or
+  // INVALID_SYNTAX sent back; each is also counted under decode_failed.
+  uint64_t errors_answered = 0;
+  uint64_t liveness_checks = 0;  // empty INFORMATIONAL requests sent after a silence of dpd_delay (§2.4)
 };
 
 // A read-only view of one CHILD_SA, for listings and tests.
@@ -64,6 +68,9 @@ struct IkeSaSummary {
   uint64_t spi_r = 0;
   std::vector<std::string> children;
   std::vector<ChildSaSummary> child_sas;
+  ipsecd::Endpoint local;
+  ipsecd::Endpoint remote;
+  NatSituation nat;
 };
 
 // What a CHILD_SA's KEYMAT comes from (§2.17): the nonces of the exchange that made it, g^ir when it had
@@ -106,7 +113,10 @@ class Engine {
   // Rekeys the IKE SA (§1.3.2, §2.18): a new IKE SA takes over its children and the old one is deleted.
   Expected<Ok, std::string> rekey_ike(uint64_t ike_sa);
   // The kernel's EXPIRE for one of our inbound SAs: soft starts a rekey of its CHILD_SA, hard deletes it.
-  void on_kernel_expire(uint32_t spi_in, bool hard);
+  // The SPI is looked up with its protocol, since the kernel allocates ESP and AH SPIs apart; either SA of
+  // an ESP+AH bundle stands for the whole CHILD_SA.
+  void on_kernel_expire(uint32_t spi_in, bool hard,
+                        iana::SecurityProtocolId protocol = iana::SecurityProtocolId::ESP);
 
   // A reload's new connections: what is initiated or accepted from now on uses them; live SAs keep the
   // configuration snapshot they were made with (DESIGN.md), so they run on unchanged until they end.
@@ -124,7 +134,8 @@ class Engine {
   // engine.cpp: dispatch, the SA table, sending and events.
   void dispatch(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote, crypto::ByteView bytes,
                 const ike::DecodedMessage& decoded);
-  void dispatch_protected(IkeSa& sa, crypto::ByteView bytes, const ike::DecodedMessage& decoded);
+  void dispatch_protected(IkeSa& sa, const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
+                          crypto::ByteView bytes, const ike::DecodedMessage& decoded);
   void handle_request(IkeSa& sa, const ike::Header& header, const std::vector<ike::Payload>& payloads);
   void handle_response(IkeSa& sa, const ike::Header& header, const std::vector<ike::Payload>& payloads);
   IkeSa* find_sa(uint64_t our_spi);
@@ -144,7 +155,9 @@ class Engine {
   // Answers the current request and caches the answer for retransmissions.
   void send_response(IkeSa& sa, iana::ExchangeType exchange, uint32_t message_id,
                      const std::vector<ike::Payload>& inner);
-  void send_raw(const IkeSa& sa, const std::vector<crypto::Bytes>& datagrams);
+  void send_raw(IkeSa& sa, const std::vector<crypto::Bytes>& datagrams);
+  // Sends to where the current request came from (IkeSa::reply_local/reply_remote).
+  void send_reply(IkeSa& sa, const std::vector<crypto::Bytes>& datagrams);
   // The protected datagrams of one message: whole, or fragmented when it is too long and the peer can
   // reassemble (RFC 7383 §2.5).
   std::optional<std::vector<crypto::Bytes>> protect(const IkeSa& sa, const ike::Header& header,
@@ -152,17 +165,40 @@ class Engine {
   void emit(Event event);
   void on_sa_timer(IkeSa& sa, TimePoint now);
 
+  // exchange_errors.cpp (§2.5, §2.21, §3.10.1): answers to requests that do not decode
+  void answer_undecodable(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
+                          crypto::ByteView bytes, const ike::DecodeError& error);
+  void answer_malformed_request(IkeSa& sa, const ike::Header& header, ResponseWindow::Verdict verdict,
+                                const ike::DecodeError& error);
+
+  // exchange_liveness.cpp (§2.4): an empty INFORMATIONAL after dpd_delay without word from the peer
+  void on_liveness_timer(IkeSa& sa, TimePoint now);
+  std::optional<TimePoint> liveness_deadline(const IkeSa& sa) const;
+
   // exchange_ike_sa_init.cpp (§1.2, §2.7, §2.14)
   void send_ike_sa_init_request(IkeSa& sa, iana::KeyExchangeMethod group);
   void on_ike_sa_init_request(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
                               const ike::Message& request, crypto::ByteView bytes);
-  void on_ike_sa_init_response(IkeSa& sa, const ike::Message& response, crypto::ByteView bytes);
+  void on_ike_sa_init_response(IkeSa& sa, const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
+                               const ike::Message& response, crypto::ByteView bytes);
   Expected<Ok, std::string> derive_ike_sa_keys(IkeSa& sa, crypto::ByteView shared_secret);
   // True when the request may proceed; otherwise it has been answered with a cookie to return (§2.6).
   bool cookie_admits(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
                      const ike::Message& request);
   void send_ike_sa_init_error(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
                               const ike::Header& request, iana::NotifyMessageType type, crypto::Bytes data);
+
+  // nat_traversal.cpp (§2.23, RFC 3947, RFC 3948): the float to port 4500, following a peer whose NAT
+  // mapping changed, UDP encapsulation of CHILD_SAs, keepalives.
+  // Moves an IKE SA on port 500 to 4500 on both sides once NAT detection calls for encapsulation.
+  void float_to_nat_port(IkeSa& sa);
+  // After a valid new request: adopts its endpoints where §2.23 allows, and moves the CHILD_SAs with them.
+  void follow_peer(IkeSa& sa, const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote);
+  void move_encapsulated_children(IkeSa& sa, const ipsecd::Endpoint& old_local,
+                                  const ipsecd::Endpoint& old_remote);
+  std::optional<UdpEncapsulation> encapsulation(const IkeSa& sa, bool inbound) const;
+  std::optional<TimePoint> keepalive_deadline(const IkeSa& sa) const;
+  void on_keepalive_timer(IkeSa& sa, TimePoint now);
 
   // exchange_ike_auth.cpp (§1.2, §2.15)
   void send_ike_auth_request(IkeSa& sa);
@@ -176,7 +212,14 @@ class Engine {
   Expected<Ok, Failure> install_child(IkeSa& sa, ChildSa& child, const ChildConfig& config);
   void uninstall_child(ChildSa& child);
   // Tells the peer a CHILD_SA it installed is gone (§1.4.1), for one we refused after IKE_AUTH.
-  void send_child_delete(IkeSa& sa, uint32_t spi_in);
+  // `ah_spi_in` is the AH SPI of an ESP+AH bundle, 0 otherwise.
+  void send_child_delete(IkeSa& sa, iana::SecurityProtocolId protocol, uint32_t spi_in, uint32_t ah_spi_in);
+  // Inbound SPIs for a new CHILD_SA of `config`: its protocol's and, for an ESP+AH bundle, AH's (else 0).
+  Expected<std::pair<uint32_t, uint32_t>, KernelError> allocate_child_spis(IkeSa& sa,
+                                                                           const ChildConfig& config,
+                                                                           uint32_t reqid);
+  // Releases SPIs from allocate_child_spis that never got their SAs.
+  void release_child_spis(IkeSa& sa, iana::SecurityProtocolId protocol, uint32_t spi_in, uint32_t ah_spi_in);
   void release_pending_child(IkeSa& sa);
 
   // child_sa_setup.cpp, shared by IKE_AUTH and CREATE_CHILD_SA: the responder's choice of a child, its
@@ -217,10 +260,15 @@ class Engine {
                                                 crypto::ByteView shared_secret, const crypto::Bytes& nonce_i,
                                                 const crypto::Bytes& nonce_r);
   void move_children(IkeSa& from, IkeSa& to);
+  // The old IKE SA after a rekey waits for the Delete of the rekey's initiator, for a while (§2.18).
+  void await_rekeyed_delete(IkeSa& sa);
 
   // rekey_schedule.cpp: rekey deadlines with jitter, the work queue behind the window of size 1 (§2.3)
   void arm_ike_rekey(IkeSa& sa);
   void arm_child_rekey(ChildSa& child, const ChildConfig& config);
+  // After a rekey failed for good: the SA stays in use and is rekeyed again soon (settings' rekey_retry).
+  void retry_ike_rekey(IkeSa& sa);
+  void retry_child_rekey(ChildSa& child);
   Duration jitter(Duration range);
   void queue_work(IkeSa& sa, QueuedChildWork work);
   // Starts the first queued piece of work that is due, when no request of ours is out.

@@ -50,6 +50,15 @@ struct Failure {
   std::string detail;
 };
 
+// What IKE_SA_INIT's NAT detection found (RFC 7296 §2.23), for listings and the IKE SA's own decisions.
+struct NatSituation {
+  bool local_behind_nat = false;   // our address is translated: we send keepalives (RFC 3948 §2.3)
+  bool remote_behind_nat = false;  // the peer's address is translated: we follow its mapping changes
+  bool forced = false;             // force_encapsulation: a NAT is pretended, the peer sees us behind one
+  bool udp_encapsulation() const { return local_behind_nat || remote_behind_nat || forced; }
+  bool operator==(const NatSituation&) const = default;
+};
+
 struct IkeSaEstablished {
   uint64_t ike_sa = 0;  // the engine's unique id for the IKE SA
   std::string connection;
@@ -59,6 +68,7 @@ struct IkeSaEstablished {
   Identity local_id;
   Identity remote_id;
   NegotiatedTransforms transforms;
+  NatSituation nat;  // local/remote are on port 4500 when nat.udp_encapsulation()
 };
 
 struct IkeSaFailed {

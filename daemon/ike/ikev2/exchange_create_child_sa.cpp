@@ -1,5 +1,6 @@
 // CREATE_CHILD_SA for CHILD_SAs (RFC 7296 §1.3.1, §1.3.3): further children with optional PFS, CHILD_SA
-// rekeying with REKEY_SA, and the collisions of §2.8.1 and §2.25.1 (lowest nonce, rekey vs delete).
+// rekeying with REKEY_SA, and the collisions of §2.8.1 and §2.25.1 (lowest nonce, rekey vs delete); for
+// ESP, AH and ESP+AH children alike.
 #include "daemon/ike/ikev2/engine.h"
 
 #include "daemon/ike/ikev2/payload_helpers.h"
@@ -9,14 +10,26 @@
 #include <botan/rng.h>
 
 #include <algorithm>
+#include <tuple>
 
 namespace ipsecd::ikev2 {
 namespace {
 
-bool offers_group(const std::vector<ProposalConfig>& proposals, iana::KeyExchangeMethod group) {
-  return std::any_of(proposals.begin(), proposals.end(), [&](const ProposalConfig& p) {
-    return std::find(p.key_exchange.begin(), p.key_exchange.end(), group) != p.key_exchange.end();
-  });
+bool offers_group(const ChildConfig& config, iana::KeyExchangeMethod group) {
+  for (const auto* list : {&config.esp_proposals, &config.ah_proposals}) {
+    for (const auto& p : *list) {
+      if (std::find(p.key_exchange.begin(), p.key_exchange.end(), group) != p.key_exchange.end()) return true;
+    }
+  }
+  return false;
+}
+
+// §1.3.1: PFS takes the first group of our first proposal as its guess (ESP's, or AH's where that has none).
+iana::KeyExchangeMethod first_group(const ChildConfig& config) {
+  for (const auto* list : {&config.esp_proposals, &config.ah_proposals}) {
+    if (!list->empty() && !list->front().key_exchange.empty()) return list->front().key_exchange.front();
+  }
+  return iana::KeyExchangeMethod::NONE;
 }
 
 std::vector<ChildSa>::iterator child_by_spi_in(IkeSa& sa, uint32_t spi_in) {
@@ -66,17 +79,18 @@ void Engine::answer_child_request(IkeSa& sa, uint32_t message_id, const std::vec
   std::optional<size_t> old_index;
   const auto rekey = ike::find_notifies(payloads, iana::NotifyMessageType::REKEY_SA);
   if (!rekey.empty()) {
-    // §1.3.3: REKEY_SA names the SPI the peer receives on, which is our outbound one.
+    // §1.3.3: REKEY_SA names the SPI the peer receives on, which is our outbound one. RFC 4306 §3.10.1
+    // gives it one protocol and SPI for "the SA being rekeyed"; a bundle is one CHILD_SA negotiation, so
+    // either of its SAs names it (we send ESP's).
     const ike::NotifyPayload& notify = *rekey.front();
     const std::optional<uint32_t> spi = spi_value(notify.spi);
     auto old = std::find_if(sa.children.begin(), sa.children.end(),
-                            [&](const ChildSa& c) { return spi && c.spi_out == *spi; });
+                            [&](const ChildSa& c) { return spi && c.sends_to(notify.protocol, *spi); });
     if (old == sa.children.end()) {
       // §2.25.1: the CHILD_SA is gone already (our Delete crossed the request).
-      send_response(
-          sa, iana::ExchangeType::CREATE_CHILD_SA, message_id,
-          {ike::Payload{ike::NotifyPayload{
-              iana::SecurityProtocolId::ESP, notify.spi, iana::NotifyMessageType::CHILD_SA_NOT_FOUND, {}}}});
+      send_response(sa, iana::ExchangeType::CREATE_CHILD_SA, message_id,
+                    {ike::Payload{ike::NotifyPayload{
+                        notify.protocol, notify.spi, iana::NotifyMessageType::CHILD_SA_NOT_FOUND, {}}}});
       return;
     }
     // §2.25.1: one we are deleting, or have replaced already, is not rekeyed a second time.
@@ -109,12 +123,23 @@ void Engine::answer_child_request(IkeSa& sa, uint32_t message_id, const std::vec
 }
 
 void Engine::send_child_request(IkeSa& sa, ChildSaRequest request, iana::KeyExchangeMethod group) {
+  // A rekey that cannot go out leaves the SA it was for in service, to be rekeyed again soon.
+  auto keep_rekeyed = [&](const ChildSaRequest& failed) {
+    if (failed.kind == ChildSaRequest::Kind::rekey_ike) {
+      retry_ike_rekey(sa);
+    } else if (auto old = child_by_spi_in(sa, failed.rekeyed_spi_in);
+               failed.kind == ChildSaRequest::Kind::rekey_child && old != sa.children.end()) {
+      old->state = ChildSaState::installed;
+      retry_child_rekey(*old);
+    }
+  };
   request.nonce = fresh_nonce();
   request.key_exchange.reset();
   if (group != iana::KeyExchangeMethod::NONE) {
     auto ke = crypto::make_key_exchange(group, ports_.rng);
     if (!ke) {
       release_child_request(sa, request);
+      keep_rekeyed(request);
       emit(ChildSaFailed{sa.unique_id,
                          sa.connection->name,
                          request.config ? request.config->name : "",
@@ -131,14 +156,15 @@ void Engine::send_child_request(IkeSa& sa, ChildSaRequest request, iana::KeyExch
     out.push_back(ike::Payload{ike::SaPayload{to_sa_proposals(sa.connection->ike_proposals, spi)}});
   } else {
     if (request.kind == ChildSaRequest::Kind::rekey_child) {
-      out.push_back(ike::Payload{ike::NotifyPayload{iana::SecurityProtocolId::ESP,
+      out.push_back(ike::Payload{ike::NotifyPayload{request.config->protocol(),
                                                     spi_bytes(request.rekeyed_spi_in),
                                                     iana::NotifyMessageType::REKEY_SA,
                                                     {}}});
     }
     if (request.transport) out.push_back(notify_payload(iana::NotifyMessageType::USE_TRANSPORT_MODE));
     out.push_back(ike::Payload{
-        ike::SaPayload{to_sa_proposals(request.config->esp_proposals, spi_bytes(request.spi_in))}});
+        ike::SaPayload{to_child_sa_proposals(request.config->esp_proposals, request.config->ah_proposals,
+                                             spi_bytes(request.spi_in), spi_bytes(request.ah_spi_in))}});
   }
   out.push_back(ike::Payload{ike::NoncePayload{request.nonce}});
   if (request.key_exchange) {
@@ -153,9 +179,7 @@ void Engine::send_child_request(IkeSa& sa, ChildSaRequest request, iana::KeyExch
     ChildSaRequest failed = std::move(*sa.child_request);
     sa.child_request.reset();
     release_child_request(sa, failed);
-    if (auto old = child_by_spi_in(sa, failed.rekeyed_spi_in); old != sa.children.end()) {
-      old->state = ChildSaState::installed;
-    }
+    keep_rekeyed(failed);
   }
 }
 
@@ -174,21 +198,16 @@ void Engine::start_create_child(IkeSa& sa, const ChildConfig& config) {
   request.kind = ChildSaRequest::Kind::create_child;
   request.config = &config;
   request.reqid = next_reqid_++;
-  auto spi = ports_.kernel.allocate_spi(
-      {sa.remote.address, sa.local.address, iana::SecurityProtocolId::ESP, request.reqid});
-  if (!spi) {
-    fail(FailureReason::kernel_refused, spi.error().message);
+  auto spis = allocate_child_spis(sa, config, request.reqid);
+  if (!spis) {
+    fail(FailureReason::kernel_refused, spis.error().message);
     return;
   }
-  request.spi_in = *spi;
+  std::tie(request.spi_in, request.ah_spi_in) = *spis;
   request.transport = config.mode == IpsecMode::transport;
   request.tsi = std::move(*tsi);
   request.tsr = std::move(*tsr);
-  // §1.3.1: PFS takes the first group of our first ESP proposal as its guess.
-  const auto group = config.esp_proposals.empty() || config.esp_proposals.front().key_exchange.empty()
-                         ? iana::KeyExchangeMethod::NONE
-                         : config.esp_proposals.front().key_exchange.front();
-  send_child_request(sa, std::move(request), group);
+  send_child_request(sa, std::move(request), first_group(config));
 }
 
 void Engine::start_rekey_child(IkeSa& sa, ChildSa& child) {
@@ -198,16 +217,16 @@ void Engine::start_rekey_child(IkeSa& sa, ChildSa& child) {
   request.kind = ChildSaRequest::Kind::rekey_child;
   request.config = config;
   request.reqid = child.reqid;
-  auto spi = ports_.kernel.allocate_spi(
-      {sa.remote.address, sa.local.address, iana::SecurityProtocolId::ESP, child.reqid});
-  if (!spi) {
+  auto spis = allocate_child_spis(sa, *config, child.reqid);
+  if (!spis) {
+    retry_child_rekey(child);
     emit(ChildSaFailed{sa.unique_id,
                        sa.connection->name,
                        child.name,
-                       {FailureReason::kernel_refused, std::nullopt, spi.error().message}});
+                       {FailureReason::kernel_refused, std::nullopt, spis.error().message}});
     return;
   }
-  request.spi_in = *spi;
+  std::tie(request.spi_in, request.ah_spi_in) = *spis;
   request.rekeyed_spi_in = child.spi_in;
   request.transport = child.mode == IpsecMode::transport;
   // §1.3.3: the new SA carries the same traffic as the one it replaces.
@@ -215,12 +234,10 @@ void Engine::start_rekey_child(IkeSa& sa, ChildSa& child) {
   request.tsr = child.remote_ts;
   child.state = ChildSaState::rekeying;
   child.peer_rekey.reset();
-  const auto group =
-      child.transforms.key_exchange != iana::KeyExchangeMethod::NONE
-          ? child.transforms.key_exchange
-          : (config->esp_proposals.empty() || config->esp_proposals.front().key_exchange.empty()
-                 ? iana::KeyExchangeMethod::NONE
-                 : config->esp_proposals.front().key_exchange.front());
+  // The group the child negotiated, by either half of a bundle, else the first we offer.
+  auto group = child.transforms.key_exchange;
+  if (group == iana::KeyExchangeMethod::NONE && child.ah) group = child.ah->transforms.key_exchange;
+  if (group == iana::KeyExchangeMethod::NONE) group = first_group(*config);
   send_child_request(sa, std::move(request), group);
 }
 
@@ -239,11 +256,11 @@ void Engine::on_create_child_sa_response(IkeSa& sa, const std::vector<ike::Paylo
 }
 
 void Engine::release_child_request(IkeSa& sa, ChildSaRequest& request) {
-  if (request.spi_in != 0) {
-    (void)ports_.kernel.delete_sa(
-        {sa.remote.address, sa.local.address, request.spi_in, iana::SecurityProtocolId::ESP});
-    request.spi_in = 0;
-  }
+  const auto protocol =
+      request.config != nullptr ? request.config->protocol() : iana::SecurityProtocolId::ESP;
+  release_child_spis(sa, protocol, request.spi_in, request.ah_spi_in);
+  request.spi_in = 0;
+  request.ah_spi_in = 0;
 }
 
 void Engine::retry_later(IkeSa& sa, const ChildSaRequest& request) {
@@ -282,9 +299,14 @@ void Engine::complete_child_request(IkeSa& sa, ChildSaRequest& request,
     old->state = ChildSaState::installed;
     return true;
   };
+  // A rekey that failed for good (§2.25 aside, which retry_later handles) keeps the old child in service
+  // and tries again soon rather than leave it to expire without a successor.
+  auto restore_old = [&] {
+    if (settle_old()) retry_child_rekey(*child_by_spi_in(sa, request.rekeyed_spi_in));
+  };
   auto fail = [&](Failure failure) {
     release_child_request(sa, request);
-    settle_old();
+    restore_old();
     emit(ChildSaFailed{sa.unique_id, conn_name, config.name, std::move(failure)});
   };
 
@@ -307,7 +329,7 @@ void Engine::complete_child_request(IkeSa& sa, ChildSaRequest& request,
           const auto wanted =
               static_cast<iana::KeyExchangeMethod>(Botan::load_be<uint16_t>(error->data.data(), 0));
           // §1.3: once more in the group the responder asked for, if we offer it.
-          if (offers_group(config.esp_proposals, wanted)) {
+          if (offers_group(config, wanted)) {
             request.ke_retried = true;
             send_child_request(sa, std::move(request), wanted);
             return;
@@ -330,20 +352,23 @@ void Engine::complete_child_request(IkeSa& sa, ChildSaRequest& request,
     return;
   }
   const uint32_t spi_in = request.spi_in;
+  const uint32_t ah_spi_in = request.ah_spi_in;
   // Past this point the peer holds the new CHILD_SA: a failure here also tells it to drop its half.
   auto fail_installed = [&](Failure failure) {
     fail(std::move(failure));
-    send_child_delete(sa, spi_in);
+    send_child_delete(sa, config.protocol(), spi_in, ah_spi_in);
   };
-  auto accepted = check_accepted_proposal(config.esp_proposals, sa_payload->proposals);
-  std::optional<uint32_t> spi_out = accepted ? spi_value(accepted->spi) : std::nullopt;
-  if (!accepted || !spi_out) {
-    fail_installed({FailureReason::protocol_error, std::nullopt,
-                    accepted ? "ESP SPI is not 4 bytes" : accepted.error()});
+  auto accepted =
+      check_accepted_child_proposal(config.esp_proposals, config.ah_proposals, sa_payload->proposals);
+  std::optional<uint32_t> spi_out = accepted ? spi_value(accepted->main.spi) : std::nullopt;
+  std::optional<uint32_t> ah_spi_out = accepted && accepted->ah ? spi_value(accepted->ah->spi) : 0u;
+  if (!accepted || !spi_out || !ah_spi_out) {
+    fail_installed(
+        {FailureReason::protocol_error, std::nullopt, accepted ? "SPI is not 4 bytes" : accepted.error()});
     return;
   }
   crypto::SecureBytes pfs_secret;
-  const iana::KeyExchangeMethod group = accepted->transforms.key_exchange;
+  const iana::KeyExchangeMethod group = accepted->key_exchange();
   if (group != iana::KeyExchangeMethod::NONE) {
     const auto* ke = ike::find_first<ike::KePayload>(response);
     if (ke == nullptr || !request.key_exchange || ke->group != group ||
@@ -383,16 +408,19 @@ void Engine::complete_child_request(IkeSa& sa, ChildSaRequest& request,
   child.mode = request.transport && has_notify(response, iana::NotifyMessageType::USE_TRANSPORT_MODE)
                    ? IpsecMode::transport
                    : IpsecMode::tunnel;
-  child.transforms = accepted->transforms;
+  child.transforms = accepted->main.transforms;
+  if (accepted->ah) child.ah = BundledAh{ah_spi_in, *ah_spi_out, accepted->ah->transforms};
   child.local_ts = std::move(*tsi);
   child.remote_ts = std::move(*tsr);
-  request.spi_in = 0;  // the SA install below owns the SPI now, also when it fails
+  // The SA install below owns the SPIs now, also when it fails.
+  request.spi_in = 0;
+  request.ah_spi_in = 0;
   if (auto ok =
           install_child_keyed(sa, child, config, {request.nonce, nonce->data, pfs_secret, true}, !rekey);
       !ok) {
-    settle_old();
+    restore_old();
     emit(ChildSaFailed{sa.unique_id, conn_name, config.name, ok.error()});
-    send_child_delete(sa, spi_in);
+    send_child_delete(sa, config.protocol(), spi_in, ah_spi_in);
     return;
   }
   emit(ChildSaInstalled{sa.unique_id, conn_name, child.name, child.reqid, child.spi_in, child.spi_out,
@@ -426,7 +454,7 @@ void Engine::delete_child(IkeSa& sa, ChildSa& child) {
   child.state = ChildSaState::deleting;
   const uint32_t spi_in = child.spi_in;
   if (!send_request(sa, iana::ExchangeType::INFORMATIONAL,
-                    {ike::Payload{ike::DeletePayload{iana::SecurityProtocolId::ESP, {spi_in}}}})) {
+                    child_delete_payloads(child.transforms.protocol, spi_in, child.ah_spi_in()))) {
     remove_child(sa, static_cast<size_t>(child_by_spi_in(sa, spi_in) - sa.children.begin()));
   }
 }

@@ -131,7 +131,7 @@ void Engine::on_ike_auth_request(IkeSa& sa, uint32_t message_id, const std::vect
   for (auto& cert : certificate_payloads(connection->local_auth)) inner.push_back(std::move(cert));
   inner.push_back(ike::Payload{std::move(*our_auth)});
   emit(IkeSaEstablished{sa.unique_id, connection->name, sa.role, sa.local, sa.remote, connection->local_id,
-                        peer, sa.transforms});
+                        peer, sa.transforms, sa.nat});
   if (ike::find_first<ike::SaPayload>(payloads) != nullptr) {
     auto child = answer_first_child(sa, payloads);
     inner.insert(inner.end(), child.begin(), child.end());
@@ -175,7 +175,7 @@ void Engine::on_ike_auth_response(IkeSa& sa, const std::vector<ike::Payload>& pa
   sa.state = IkeSaState::established;
   arm_ike_rekey(sa);
   emit(IkeSaEstablished{sa.unique_id, conn.name, sa.role, sa.local, sa.remote, conn.local_id, peer,
-                        sa.transforms});
+                        sa.transforms, sa.nat});
   complete_first_child(sa, payloads);
 }
 

@@ -73,6 +73,8 @@ Expected<IkeSa*, std::string> Engine::make_rekeyed_sa(IkeSa& old, IkeRole role, 
   sa->nonce_i = nonce_i;
   sa->nonce_r = nonce_r;
   sa->peer_fragmentation = old.peer_fragmentation;
+  sa->nat = old.nat;
+  sa->last_sent = old.last_sent;
   sa->peer_id = old.peer_id;
   IkeSa& added = add_sa(std::move(sa));
   arm_ike_rekey(added);
@@ -87,6 +89,14 @@ void Engine::move_children(IkeSa& from, IkeSa& to) {
     if (work.kind != QueuedChildWork::Kind::rekey_ike) to.queued.push_back(std::move(work));
   }
   from.queued.clear();
+}
+
+void Engine::await_rekeyed_delete(IkeSa& sa) {
+  sa.state = IkeSaState::rekeyed;
+  // §2.18 has the rekey's initiator delete the old SA. Should its Delete never come, we remove the old SA
+  // once the initiator has given up on retransmitting that Delete (give_up_time: it then removes the SA
+  // itself): a Delete that is still on its way finds the SA, and no useless SA lingers longer.
+  sa.rekeyed_deadline = ports_.clock.now() + give_up_time(settings_);
 }
 
 void Engine::answer_ike_rekey(IkeSa& sa, uint32_t message_id, const std::vector<ike::Payload>& payloads) {
@@ -151,7 +161,7 @@ void Engine::answer_ike_rekey(IkeSa& sa, uint32_t message_id, const std::vector<
   }
   // §2.18: the new IKE SA takes the children now; the peer deletes the old one.
   move_children(sa, fresh);
-  sa.state = IkeSaState::rekeyed;
+  await_rekeyed_delete(sa);
   emit(IkeSaRekeyed{sa.unique_id, fresh.unique_id, sa.connection->name});
   start_queued(fresh);
 }
@@ -165,7 +175,7 @@ void Engine::complete_ike_rekey(IkeSa& sa, ChildSaRequest& request,
     sa.peer_ike_rekey.reset();
     if (successor == nullptr) return false;
     move_children(sa, *successor);
-    sa.state = IkeSaState::rekeyed;
+    await_rekeyed_delete(sa);
     emit(IkeSaRekeyed{sa.unique_id, successor->unique_id, sa.connection->name});
     start_queued(*successor);
     return true;
@@ -191,8 +201,8 @@ void Engine::complete_ike_rekey(IkeSa& sa, ChildSaRequest& request,
         return;
       }
     }
-    // The old IKE SA is still good: it serves until the next attempt.
-    arm_ike_rekey(sa);
+    // The old IKE SA is still good: it serves until the next attempt, soon.
+    retry_ike_rekey(sa);
     return;
   }
 
@@ -214,7 +224,7 @@ void Engine::complete_ike_rekey(IkeSa& sa, ChildSaRequest& request,
                            request.nonce, nonce->data);
   }
   if (!made) {
-    if (!adopt_peer_rekey()) arm_ike_rekey(sa);
+    if (!adopt_peer_rekey()) retry_ike_rekey(sa);
     return;
   }
   IkeSa& ours = **made;
@@ -240,7 +250,7 @@ void Engine::complete_ike_rekey(IkeSa& sa, ChildSaRequest& request,
     }
   } else {
     // §2.8.1: ours is redundant: we delete it, and the peer deletes the old one.
-    sa.state = IkeSaState::rekeyed;
+    await_rekeyed_delete(sa);
     ours.state = IkeSaState::deleting;
     (void)send_request(ours, iana::ExchangeType::INFORMATIONAL,
                        {ike::Payload{ike::DeletePayload{iana::SecurityProtocolId::IKE, {}}}});

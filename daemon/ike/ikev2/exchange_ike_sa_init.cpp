@@ -39,11 +39,24 @@ std::optional<std::vector<iana::HashAlgorithm>> peer_signature_hashes(const std:
   return out;
 }
 
+// With force_encapsulation the SOURCE_IP hash is random, so that the peer sees us behind a NAT and
+// encapsulates too; §2.23 allows this to make UDP encapsulation happen without a NAT (as strongSwan does).
 void add_nat_detection(std::vector<ike::Payload>& payloads, uint64_t spi_i, uint64_t spi_r,
-                       const ipsecd::Endpoint& source, const ipsecd::Endpoint& destination) {
+                       const ipsecd::Endpoint& source, const ipsecd::Endpoint& destination, bool fake_source,
+                       Botan::RandomNumberGenerator& rng) {
   for (auto& n : nat_detection_notifies(spi_i, spi_r, source, destination)) {
+    if (fake_source && n.type == iana::NotifyMessageType::NAT_DETECTION_SOURCE_IP) {
+      rng.randomize(n.data.data(), n.data.size());
+    }
     payloads.push_back(ike::Payload{std::move(n)});
   }
+}
+
+// What NAT detection means for the IKE SA: nothing when the peer does not take part in it (then no float
+// and no encapsulation, not even a forced one the peer would not expect).
+NatSituation nat_situation(const NatDetection& detected, bool force_encapsulation) {
+  if (!detected.peer_supports) return {};
+  return {detected.local_behind_nat, detected.remote_behind_nat, force_encapsulation};
 }
 
 bool offers_group(const std::vector<ProposalConfig>& proposals, iana::KeyExchangeMethod group) {
@@ -66,7 +79,8 @@ void Engine::send_ike_sa_init_request(IkeSa& sa, iana::KeyExchangeMethod group) 
   payloads.push_back(ike::Payload{ike::SaPayload{to_sa_proposals(sa.connection->ike_proposals, {})}});
   payloads.push_back(ike::Payload{ike::KePayload{group, (*ke)->public_value()}});
   payloads.push_back(ike::Payload{ike::NoncePayload{sa.nonce_i}});
-  add_nat_detection(payloads, sa.spi_i, 0, sa.local, sa.remote);
+  add_nat_detection(payloads, sa.spi_i, 0, sa.local, sa.remote, sa.connection->force_encapsulation,
+                    ports_.rng);
   payloads.push_back(notify_payload(iana::NotifyMessageType::IKEV2_FRAGMENTATION_SUPPORTED));
   if (!settings_.signature_hashes.empty()) {
     payloads.push_back(notify_payload(iana::NotifyMessageType::SIGNATURE_HASH_ALGORITHMS,
@@ -207,7 +221,9 @@ void Engine::on_ike_sa_init_request(const ipsecd::Endpoint& local, const ipsecd:
       ike::Payload{ike::SaPayload{{to_accepted_proposal(selected->transforms, selected->number, {})}}});
   out.push_back(ike::Payload{ike::KePayload{group, (*our_ke)->public_value()}});
   out.push_back(ike::Payload{ike::NoncePayload{sa->nonce_r}});
-  add_nat_detection(out, sa->spi_i, sa->spi_r, local, remote);
+  add_nat_detection(out, sa->spi_i, sa->spi_r, local, remote, connection->force_encapsulation, ports_.rng);
+  sa->nat = nat_situation(evaluate_nat_detection(sa->spi_i, 0, payloads, remote, local),
+                          connection->force_encapsulation);
   if (has_notify(payloads, iana::NotifyMessageType::IKEV2_FRAGMENTATION_SUPPORTED)) {
     out.push_back(notify_payload(iana::NotifyMessageType::IKEV2_FRAGMENTATION_SUPPORTED));
   }
@@ -232,7 +248,8 @@ void Engine::on_ike_sa_init_request(const ipsecd::Endpoint& local, const ipsecd:
   added.responses.answered(0, std::move(datagrams));
 }
 
-void Engine::on_ike_sa_init_response(IkeSa& sa, const ike::Message& response, crypto::ByteView bytes) {
+void Engine::on_ike_sa_init_response(IkeSa& sa, const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
+                                     const ike::Message& response, crypto::ByteView bytes) {
   const auto& payloads = response.payloads;
   const auto cookie = ike::find_notifies(payloads, iana::NotifyMessageType::COOKIE);
   if (!cookie.empty()) {
@@ -298,6 +315,10 @@ void Engine::on_ike_sa_init_response(IkeSa& sa, const ike::Message& response, cr
     fail_sa(sa, {FailureReason::protocol_error, std::nullopt, keys.error()});
     return;
   }
+  sa.nat = nat_situation(
+      evaluate_nat_detection(sa.spi_i, sa.spi_r, payloads, remote, local), sa.connection->force_encapsulation);
+  // §2.23: with a NAT in the path (or pretended), IKE_AUTH and all that follows go over port 4500.
+  if (sa.nat.udp_encapsulation()) float_to_nat_port(sa);
   sa.state = IkeSaState::auth_sent;
   send_ike_auth_request(sa);
 }

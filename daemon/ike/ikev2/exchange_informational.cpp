@@ -12,7 +12,8 @@ void Engine::on_informational_request(IkeSa& sa, uint32_t message_id,
                                       const std::vector<ike::Payload>& payloads) {
   const std::string conn_name = sa.connection->name;
   bool delete_ike = false;
-  std::vector<uint32_t> deleted_in;
+  std::vector<uint32_t> deleted_esp;
+  std::vector<uint32_t> deleted_ah;
   for (const auto& p : payloads) {
     const auto* d = std::get_if<ike::DeletePayload>(&p.body);
     if (d == nullptr) continue;
@@ -20,13 +21,18 @@ void Engine::on_informational_request(IkeSa& sa, uint32_t message_id,
       delete_ike = true;
       continue;
     }
-    if (d->protocol != iana::SecurityProtocolId::ESP) continue;
+    if (d->protocol != iana::SecurityProtocolId::ESP && d->protocol != iana::SecurityProtocolId::AH) continue;
     // §1.4.1: the peer names the SPIs it receives on, i.e. our outbound ones; we answer with our inbound.
+    // Either SA of an ESP+AH bundle deletes both: neither is of use without the other, as the policy
+    // applies both. The peer names both, in an ESP and an AH payload (§3.11: one protocol per payload),
+    // and so do we.
     for (uint32_t spi : d->spis) {
       auto child = std::find_if(sa.children.begin(), sa.children.end(),
-                                [&](const ChildSa& c) { return c.spi_out == spi; });
+                                [&](const ChildSa& c) { return c.sends_to(d->protocol, spi); });
       if (child == sa.children.end()) continue;
-      deleted_in.push_back(child->spi_in);
+      (child->transforms.protocol == iana::SecurityProtocolId::AH ? deleted_ah : deleted_esp)
+          .push_back(child->spi_in);
+      if (child->ah) deleted_ah.push_back(child->ah->spi_in);
       remove_child(sa, static_cast<size_t>(child - sa.children.begin()));
     }
   }
@@ -45,8 +51,11 @@ void Engine::on_informational_request(IkeSa& sa, uint32_t message_id,
     return;
   }
   std::vector<ike::Payload> answer;
-  if (!deleted_in.empty()) {
-    answer.push_back(ike::Payload{ike::DeletePayload{iana::SecurityProtocolId::ESP, deleted_in}});
+  if (!deleted_esp.empty()) {
+    answer.push_back(ike::Payload{ike::DeletePayload{iana::SecurityProtocolId::ESP, deleted_esp}});
+  }
+  if (!deleted_ah.empty()) {
+    answer.push_back(ike::Payload{ike::DeletePayload{iana::SecurityProtocolId::AH, deleted_ah}});
   }
   send_response(sa, iana::ExchangeType::INFORMATIONAL, message_id, answer);
   if (has_notify(payloads, iana::NotifyMessageType::AUTHENTICATION_FAILED)) {

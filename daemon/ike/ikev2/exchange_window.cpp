@@ -11,6 +11,14 @@ Duration retransmit_interval(const EngineSettings& settings, unsigned attempt) {
   return Duration(static_cast<Duration::rep>(std::llround(ms)));
 }
 
+Duration give_up_time(const EngineSettings& settings) {
+  Duration total{0};
+  for (unsigned attempt = 0; attempt <= settings.retransmit_tries; ++attempt) {
+    total += retransmit_interval(settings, attempt);
+  }
+  return total;
+}
+
 void RequestWindow::sent(iana::ExchangeType exchange, std::vector<crypto::Bytes> datagrams, TimePoint now,
                          const EngineSettings& settings) {
   outstanding_ = true;

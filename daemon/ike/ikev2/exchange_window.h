@@ -53,6 +53,8 @@ class RequestWindow {
 
 // The wait before the `attempt`-th timeout (0 = after the first send): timeout * base^attempt.
 Duration retransmit_interval(const EngineSettings& settings, unsigned attempt);
+// From a request's first send to giving up on it: every interval of the schedule, the last one included.
+Duration give_up_time(const EngineSettings& settings);
 
 // The peer's side as requester, seen from us as responder.
 class ResponseWindow {

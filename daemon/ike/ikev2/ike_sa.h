@@ -50,7 +50,15 @@ struct PeerChildRekey {
   crypto::Bytes nonce_r;
 };
 
-// One installed CHILD_SA: what it negotiated and exactly which kernel entries it owns.
+// The AH pair of an ESP+AH bundle (RFC 4306 §3.3.1), kept beside the ESP pair its ChildSa names.
+struct BundledAh {
+  uint32_t spi_in = 0;
+  uint32_t spi_out = 0;
+  NegotiatedTransforms transforms;
+};
+
+// One installed CHILD_SA: what it negotiated and exactly which kernel entries it owns. spi_in, spi_out
+// and transforms are those of its ESP pair, or of its AH pair for an AH-only child.
 struct ChildSa {
   std::string name;
   uint32_t reqid = 0;
@@ -65,6 +73,23 @@ struct ChildSa {
   ChildSaState state = ChildSaState::installed;
   std::optional<TimePoint> rekey_at;  // from the child's rekey_time, less jitter
   std::optional<PeerChildRekey> peer_rekey;
+  // The UDP-encapsulated SAs as installed (keys included, wiped with the record), so that a NAT mapping
+  // change can move them to the peer's new address or port (KernelPort::update_sa, §2.23).
+  std::vector<KernelSa> encapsulated_sas{};
+
+  std::optional<BundledAh> ah;  // an ESP+AH bundle's AH pair
+
+  // Whether the peer's `spi` of `protocol` (one we send to) belongs to this child.
+  bool sends_to(iana::SecurityProtocolId protocol, uint32_t spi) const {
+    return (transforms.protocol == protocol && spi_out == spi) ||
+           (ah && protocol == iana::SecurityProtocolId::AH && ah->spi_out == spi);
+  }
+  // Whether our inbound `spi` of `protocol` belongs to this child.
+  bool receives_on(iana::SecurityProtocolId protocol, uint32_t spi) const {
+    return (transforms.protocol == protocol && spi_in == spi) ||
+           (ah && protocol == iana::SecurityProtocolId::AH && ah->spi_in == spi);
+  }
+  uint32_t ah_spi_in() const { return ah ? ah->spi_in : 0; }
 };
 
 // Our CREATE_CHILD_SA request (§1.3) between sending it and reading the answer.
@@ -74,6 +99,7 @@ struct ChildSaRequest {
   const ChildConfig* config = nullptr;  // create_child and rekey_child; points into IkeSa::connection
   uint32_t reqid = 0;
   uint32_t spi_in = 0;          // the new child's inbound SPI: released if the request fails
+  uint32_t ah_spi_in = 0;       // and, for an ESP+AH bundle, its inbound AH SPI
   uint32_t rekeyed_spi_in = 0;  // rekey_child: the inbound SPI of the child being replaced
   uint64_t new_ike_spi = 0;     // rekey_ike: our SPI of the new IKE SA
   bool transport = false;
@@ -105,6 +131,7 @@ struct PendingChild {
   const ChildConfig* config = nullptr;  // points into IkeSa::connection
   uint32_t reqid = 0;
   uint32_t spi_in = 0;  // allocated, not yet filled: released if the CHILD_SA fails
+  uint32_t ah_spi_in = 0;  // the AH SPI of an ESP+AH bundle, likewise
   std::vector<Selector> tsi;
   std::vector<Selector> tsr;
 };
@@ -150,6 +177,19 @@ struct IkeSa {
   // Fragment sets being reassembled, by Message ID (RFC 7383 §2.6).
   std::map<uint32_t, ike::FragmentReassembly> fragments;
   std::optional<TimePoint> half_open_deadline;
+  // The last time a message from the peer verified (§2.4: liveness is checked only after a silence).
+  TimePoint last_heard{};
+  // A rekeyed SA whose Delete has not come by then is removed by us (§2.18).
+  std::optional<TimePoint> rekeyed_deadline;
+
+  // NAT traversal (§2.23): what IKE_SA_INIT found, and when we last sent the peer anything, from which a
+  // side behind a NAT times its keepalives (RFC 3948 §2.3).
+  NatSituation nat;
+  TimePoint last_sent{};
+  // Where the request being answered arrived and came from: its response goes back there (§2.23), also
+  // when the IKE SA does not follow a peer that moved.
+  ipsecd::Endpoint reply_local;
+  ipsecd::Endpoint reply_remote;
 
   Identity peer_id;
   std::optional<PendingChild> pending_child;

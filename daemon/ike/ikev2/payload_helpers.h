@@ -66,6 +66,16 @@ inline std::optional<uint32_t> spi_value(const crypto::Bytes& spi) {
   return Botan::load_be<uint32_t>(spi.data(), 0);
 }
 
+// The Delete payloads for one CHILD_SA, naming the SPIs we receive on (§1.4.1). A Delete payload holds
+// SPIs of one protocol (§3.11), so an ESP+AH bundle (ah_spi_in not 0) is named by an ESP and an AH one.
+inline std::vector<ike::Payload> child_delete_payloads(iana::SecurityProtocolId protocol, uint32_t spi_in,
+                                                       uint32_t ah_spi_in) {
+  std::vector<ike::Payload> out{ike::Payload{ike::DeletePayload{protocol, {spi_in}}}};
+  if (ah_spi_in != 0)
+    out.push_back(ike::Payload{ike::DeletePayload{iana::SecurityProtocolId::AH, {ah_spi_in}}});
+  return out;
+}
+
 // ID Type, RESERVED and Identification Data: what prf(SK_p, RestOfIDPayload) covers (§2.15).
 inline crypto::Bytes id_payload_body(const Identity& id) {
   crypto::Bytes out{static_cast<uint8_t>(id.type), 0, 0, 0};

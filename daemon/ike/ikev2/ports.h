@@ -11,7 +11,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace ipsecd::ikev2 {
 
@@ -38,6 +40,9 @@ class DatagramSink {
   virtual ~DatagramSink() = default;
   virtual void send(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
                     crypto::ByteView bytes) = 0;
+  // A NAT keepalive (RFC 3948 §2.3): the single octet 0xFF, sent as it is, without the non-ESP marker, so
+  // the receiving socket can tell it from IKE and ESP and drop it.
+  virtual void send_keepalive(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote) = 0;
 };
 
 // A kernel refusal as a value: errno and a sentence a person can act on.
@@ -74,6 +79,18 @@ struct SaLifetime {
   bool operator==(const SaLifetime&) const = default;
 };
 
+// ESP in UDP (RFC 3948, the kernel's UDP_ENCAP_ESPINUDP, the only encapsulation IKEv2 uses): the ports of
+// the UDP header around each ESP packet, the IKE SA's after the float to 4500 (RFC 7296 §2.23). An outbound
+// SA sends from src_port to dst_port; an inbound SA expects the peer's port as src_port and ours as dst_port.
+// Tunnel mode needs no more. Transport mode behind a NAT would, by RFC 3948 §3.1.2, need the original
+// addresses (NAT-OA) to fix TCP/UDP checksums after decapsulation; Linux instead marks such packets as
+// checksum-verified (the ESP ICV already protects them), so the kernel is given no original address.
+struct UdpEncapsulation {
+  uint16_t src_port = 4500;
+  uint16_t dst_port = 4500;
+  bool operator==(const UdpEncapsulation&) const = default;
+};
+
 // One SA in one direction, with algorithms named by their IANA transform IDs (the adapter maps them to
 // the kernel's names). An inbound SA's SPI came from allocate_spi, so the adapter fills the larval SA the
 // kernel already holds for it rather than adding a second one.
@@ -89,11 +106,15 @@ struct KernelSa {
   crypto::SecureBytes integrity_key;
   bool esn = false;
   SaLifetime lifetime;
+  std::optional<UdpEncapsulation> encapsulation;  // set when the IKE SA is NAT-ed or forced (§2.23)
   bool operator==(const KernelSa&) const = default;
 };
 
 // One policy entry. Selectors are ranges as IKE negotiates them (§3.13.1); the adapter expresses each as
 // the kernel's prefix and port form. In tunnel mode the template names the outer addresses.
+// A bundle (RFC 4301 §4.5) applies `protocol` innermost and then each of `outer_protocols` in turn, all
+// with one reqid; the engine's only bundle is ESP with outer_protocols {AH}. Only the innermost SA
+// tunnels: in tunnel mode the outer ones protect the new outer header in transport mode.
 struct KernelPolicy {
   Selector src;
   Selector dst;
@@ -103,6 +124,7 @@ struct KernelPolicy {
   IpAddress tunnel_dst;
   iana::SecurityProtocolId protocol = iana::SecurityProtocolId::ESP;
   uint32_t reqid = 0;
+  std::vector<iana::SecurityProtocolId> outer_protocols;
   bool operator==(const KernelPolicy&) const = default;
 };
 
@@ -122,6 +144,9 @@ class KernelPort {
   virtual Expected<Ok, KernelError> add_sa(const KernelSa& sa) = 0;
   // Also releases an SPI from allocate_spi that never got its SA.
   virtual Expected<Ok, KernelError> delete_sa(const KernelSaId& id) = 0;
+  // The SA found at `old_id` gets `sa`'s outer addresses and UDP encapsulation, keys and SPI unchanged:
+  // a NAT mapping changed and the IKE SA followed the peer to its new address or port (RFC 7296 §2.23).
+  virtual Expected<Ok, KernelError> update_sa(const KernelSaId& old_id, const KernelSa& sa) = 0;
   virtual Expected<Ok, KernelError> add_policy(const KernelPolicy& policy) = 0;
   virtual Expected<Ok, KernelError> delete_policy(const KernelPolicyId& policy) = 0;
 };

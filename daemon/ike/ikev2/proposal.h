@@ -112,4 +112,47 @@ std::optional<SelectedProposal> select_proposal(const std::vector<ProposalConfig
 Expected<SelectedProposal, std::string> check_accepted_proposal(const std::vector<ProposalConfig>& ours,
                                                                 const std::vector<ike::Proposal>& answer);
 
+// CHILD_SA proposals with an optional ESP+AH bundle. RFC 7296 §3.3 has one protocol per proposal and
+// numbers proposals 1, 2, 3... as alternatives; RFC 7296 §1.7 lists the removal of RFC 4306's "AND" of
+// proposals. RFC 4306 §3.3.1 defined it: proposals carrying the same Proposal # are one proposal together
+// (ESP AND AH), consecutive numbers are alternatives, and an accepted bundle comes back as its proposals
+// with the number of the one accepted. That is the only wire form an ESP+AH bundle has, so a child
+// configured with both lists offers it, and only such a child (§3.3.1 of RFC 4306: "AND" numbering).
+struct SelectedChildProposal {
+  SelectedProposal main;               // ESP, or AH for an AH-only child
+  std::optional<SelectedProposal> ah;  // the AH half of an ESP+AH bundle
+  // The PFS group (§1.3.1): the one KE either half of the bundle negotiated, NONE without PFS.
+  iana::KeyExchangeMethod key_exchange() const;
+};
+
+// The SA payload of a CHILD_SA: `esp` alone, `ah` alone (both with `spi`), or with both lists set every
+// pair of an ESP proposal (with `spi`) and an AH proposal (with `ah_spi`) under one Proposal #
+// (RFC 4306 §3.3.1), ESP first, pairs numbered from 1 in ESP-major order. At most 255 pairs go out, the
+// limit of the one-octet Proposal #.
+std::vector<ike::Proposal> to_child_sa_proposals(const std::vector<ProposalConfig>& esp,
+                                                 const std::vector<ProposalConfig>& ah,
+                                                 const crypto::Bytes& spi, const crypto::Bytes& ah_spi);
+
+// Responder side for a CHILD_SA. With both lists set only a bundle is acceptable: a Proposal # held by
+// exactly one ESP and one AH proposal, each matching ours as select_proposal matches, and not negotiating
+// two different KE groups; our ESP order, then our AH order, wins. With one list set only the peer's
+// proposals whose number no other proposal shares are considered, so a bundle offer is answered with an
+// ESP-only (or AH-only) alternative the peer also offered, or with nothing. Odd numbering (a number
+// shared by two ESP proposals, by three proposals, ...) is never acceptable and never an error.
+std::optional<SelectedChildProposal> select_child_proposal(const std::vector<ProposalConfig>& esp,
+                                                           const std::vector<ProposalConfig>& ah,
+                                                           const std::vector<ike::Proposal>& theirs);
+
+// The responder's answer: the chosen proposal, or the bundle's ESP and AH proposals under the peer's
+// number, each with our SPI of that protocol.
+std::vector<ike::Proposal> to_accepted_child_proposals(const SelectedChildProposal& chosen,
+                                                       const crypto::Bytes& spi, const crypto::Bytes& ah_spi);
+
+// Initiator side for a CHILD_SA: check_accepted_proposal for one list; for a bundle exactly an ESP and an
+// AH proposal sharing the number to_child_sa_proposals gave one of our pairs, each holding transforms we
+// offered in its half of that pair.
+Expected<SelectedChildProposal, std::string> check_accepted_child_proposal(
+    const std::vector<ProposalConfig>& esp, const std::vector<ProposalConfig>& ah,
+    const std::vector<ike::Proposal>& answer);
+
 }  // namespace ipsecd::ikev2

@@ -1,4 +1,5 @@
-// The SA payload form of proposals (RFC 7296 §3.3): configured proposals as offered, and the one accepted.
+// The SA payload form of proposals (RFC 7296 §3.3): configured proposals as offered, and the one accepted;
+// for CHILD_SAs also the ESP+AH bundle of RFC 4306 §3.3.1.
 #include "daemon/ike/ikev2/proposal.h"
 
 namespace ipsecd::ikev2 {
@@ -113,6 +114,35 @@ std::vector<ike::Proposal> to_sa_proposals(const std::vector<ProposalConfig>& co
     }
     out.push_back(std::move(p));
   }
+  return out;
+}
+
+std::vector<ike::Proposal> to_child_sa_proposals(const std::vector<ProposalConfig>& esp,
+                                                 const std::vector<ProposalConfig>& ah,
+                                                 const crypto::Bytes& spi, const crypto::Bytes& ah_spi) {
+  if (esp.empty()) return to_sa_proposals(ah, spi);
+  if (ah.empty()) return to_sa_proposals(esp, spi);
+  std::vector<ike::Proposal> out;
+  uint8_t number = 0;
+  for (const auto& e : esp) {
+    for (const auto& a : ah) {
+      if (number == 255) return out;
+      ++number;
+      for (auto [config, config_spi] : {std::pair{&e, &spi}, std::pair{&a, &ah_spi}}) {
+        ike::Proposal p = to_sa_proposals({*config}, *config_spi).front();
+        p.number = number;
+        out.push_back(std::move(p));
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<ike::Proposal> to_accepted_child_proposals(const SelectedChildProposal& chosen,
+                                                       const crypto::Bytes& spi,
+                                                       const crypto::Bytes& ah_spi) {
+  std::vector<ike::Proposal> out{to_accepted_proposal(chosen.main.transforms, chosen.main.number, spi)};
+  if (chosen.ah) out.push_back(to_accepted_proposal(chosen.ah->transforms, chosen.main.number, ah_spi));
   return out;
 }
 

@@ -1,4 +1,5 @@
-// Proposal selection (RFC 7296 §2.7, §3.3.6): the responder's choice and the initiator's check of it.
+// Proposal selection (RFC 7296 §2.7, §3.3.6): the responder's choice and the initiator's check of it, also
+// for ESP+AH bundles (RFC 4306 §3.3.1).
 #include "daemon/ike/ikev2/proposal.h"
 
 #include <fmt/format.h>
@@ -133,6 +134,62 @@ Expected<Ok, std::string> check_type(const ProposalConfig& ours, uint8_t number,
   return Ok{};
 }
 
+// The answer's proposal `p` checked against our proposal it answers.
+Expected<SelectedProposal, std::string> check_one(const ProposalConfig& config, const ike::Proposal& p) {
+  if (p.protocol != config.protocol) {
+    return unexpected(fmt::format("the responder accepted proposal {} for {}, but we proposed it for {}",
+                                  p.number, iana::name(p.protocol), iana::name(config.protocol)));
+  }
+  for (const auto& t : p.transforms) {
+    if (!is_known(t.type)) {
+      return unexpected(fmt::format("the responder's proposal holds transform type {}, which we never send",
+                                    static_cast<unsigned>(t.type)));
+    }
+  }
+  NegotiatedTransforms chosen;
+  chosen.protocol = config.protocol;
+  for (const auto type : kTypes) {
+    if (auto ok = check_type(config, p.number, p, type, chosen); !ok) return unexpected(ok.error());
+  }
+  return SelectedProposal{chosen, p.number, p.spi};
+}
+
+// Proposals grouped by Proposal # (RFC 4306 §3.3.1: one group is one ANDed proposal), in order of first
+// appearance.
+std::vector<std::vector<const ike::Proposal*>> by_number(const std::vector<ike::Proposal>& proposals) {
+  std::vector<std::vector<const ike::Proposal*>> groups;
+  for (const auto& p : proposals) {
+    auto group = std::find_if(groups.begin(), groups.end(),
+                              [&](const auto& g) { return g.front()->number == p.number; });
+    if (group == groups.end()) {
+      groups.push_back({&p});
+    } else {
+      group->push_back(&p);
+    }
+  }
+  return groups;
+}
+
+// The ESP and the AH proposal of a two-proposal group, or nullptrs when it is not exactly that pair.
+std::pair<const ike::Proposal*, const ike::Proposal*> esp_ah_pair(
+    const std::vector<const ike::Proposal*>& group) {
+  if (group.size() != 2) return {nullptr, nullptr};
+  const ike::Proposal* esp = nullptr;
+  const ike::Proposal* ah = nullptr;
+  for (const auto* p : group) {
+    if (p->protocol == iana::SecurityProtocolId::ESP && esp == nullptr) esp = p;
+    if (p->protocol == iana::SecurityProtocolId::AH && ah == nullptr) ah = p;
+  }
+  if (esp == nullptr || ah == nullptr) return {nullptr, nullptr};
+  return {esp, ah};
+}
+
+// §1.3.1 gives a CHILD_SA exchange one KE payload, so the two halves of a bundle cannot use two groups.
+bool one_group(const NegotiatedTransforms& a, const NegotiatedTransforms& b) {
+  return a.key_exchange == iana::KeyExchangeMethod::NONE || b.key_exchange == iana::KeyExchangeMethod::NONE ||
+         a.key_exchange == b.key_exchange;
+}
+
 }  // namespace
 
 std::optional<SelectedProposal> select_proposal(const std::vector<ProposalConfig>& ours,
@@ -158,23 +215,76 @@ Expected<SelectedProposal, std::string> check_accepted_proposal(const std::vecto
     return unexpected(fmt::format("the responder accepted proposal number {}, but we sent proposals 1 to {}",
                                   p.number, ours.size()));
   }
-  const ProposalConfig& config = ours[p.number - 1u];
-  if (p.protocol != config.protocol) {
-    return unexpected(fmt::format("the responder accepted proposal {} for {}, but we proposed it for {}",
-                                  p.number, iana::name(p.protocol), iana::name(config.protocol)));
+  return check_one(ours[p.number - 1u], p);
+}
+
+iana::KeyExchangeMethod SelectedChildProposal::key_exchange() const {
+  if (main.transforms.key_exchange != iana::KeyExchangeMethod::NONE || !ah)
+    return main.transforms.key_exchange;
+  return ah->transforms.key_exchange;
+}
+
+std::optional<SelectedChildProposal> select_child_proposal(const std::vector<ProposalConfig>& esp,
+                                                           const std::vector<ProposalConfig>& ah,
+                                                           const std::vector<ike::Proposal>& theirs) {
+  const auto groups = by_number(theirs);
+  if (esp.empty() || ah.empty()) {
+    std::vector<ike::Proposal> singles;
+    for (const auto& g : groups) {
+      if (g.size() == 1) singles.push_back(*g.front());
+    }
+    auto chosen = select_proposal(esp.empty() ? ah : esp, singles);
+    if (!chosen) return std::nullopt;
+    return SelectedChildProposal{std::move(*chosen), std::nullopt};
   }
-  for (const auto& t : p.transforms) {
-    if (!is_known(t.type)) {
-      return unexpected(fmt::format("the responder's proposal holds transform type {}, which we never send",
-                                    static_cast<unsigned>(t.type)));
+  for (const auto& our_esp : esp) {
+    for (const auto& our_ah : ah) {
+      for (const auto& g : groups) {
+        const auto [peer_esp, peer_ah] = esp_ah_pair(g);
+        if (peer_esp == nullptr || has_unknown_type(*peer_esp) || has_unknown_type(*peer_ah)) continue;
+        auto esp_chosen = match(our_esp, *peer_esp);
+        auto ah_chosen = esp_chosen ? match(our_ah, *peer_ah) : std::nullopt;
+        if (!ah_chosen || !one_group(*esp_chosen, *ah_chosen)) continue;
+        return SelectedChildProposal{SelectedProposal{*esp_chosen, peer_esp->number, peer_esp->spi},
+                                     SelectedProposal{*ah_chosen, peer_ah->number, peer_ah->spi}};
+      }
     }
   }
-  NegotiatedTransforms chosen;
-  chosen.protocol = config.protocol;
-  for (const auto type : kTypes) {
-    if (auto ok = check_type(config, p.number, p, type, chosen); !ok) return unexpected(ok.error());
+  return std::nullopt;
+}
+
+Expected<SelectedChildProposal, std::string> check_accepted_child_proposal(
+    const std::vector<ProposalConfig>& esp, const std::vector<ProposalConfig>& ah,
+    const std::vector<ike::Proposal>& answer) {
+  if (esp.empty() || ah.empty()) {
+    auto one = check_accepted_proposal(esp.empty() ? ah : esp, answer);
+    if (!one) return unexpected(one.error());
+    return SelectedChildProposal{std::move(*one), std::nullopt};
   }
-  return SelectedProposal{chosen, p.number, p.spi};
+  const auto groups = by_number(answer);
+  const auto [peer_esp, peer_ah] = groups.size() == 1
+                                       ? esp_ah_pair(groups.front())
+                                       : std::pair<const ike::Proposal*, const ike::Proposal*>{};
+  if (peer_esp == nullptr) {
+    return unexpected(fmt::format(
+        "the responder's SA payload holds {} proposals, not the ESP and AH proposal of one bundle we offered",
+        answer.size()));
+  }
+  const size_t pairs = std::min<size_t>(esp.size() * ah.size(), 255);
+  const size_t number = peer_esp->number;
+  if (number == 0 || number > pairs) {
+    return unexpected(
+        fmt::format("the responder accepted bundle number {}, but we sent bundles 1 to {}", number, pairs));
+  }
+  auto esp_checked = check_one(esp[(number - 1) / ah.size()], *peer_esp);
+  if (!esp_checked) return unexpected(esp_checked.error());
+  auto ah_checked = check_one(ah[(number - 1) % ah.size()], *peer_ah);
+  if (!ah_checked) return unexpected(ah_checked.error());
+  if (!one_group(esp_checked->transforms, ah_checked->transforms)) {
+    return unexpected(
+        std::string("the responder chose different KE groups for the ESP and the AH of a bundle"));
+  }
+  return SelectedChildProposal{std::move(*esp_checked), std::move(*ah_checked)};
 }
 
 }  // namespace ipsecd::ikev2

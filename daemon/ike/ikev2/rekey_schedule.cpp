@@ -32,6 +32,18 @@ void Engine::arm_child_rekey(ChildSa& child, const ChildConfig& config) {
   child.rekey_at = ports_.clock.now() + time - jitter(std::min<Duration>(config.rekey_jitter, time));
 }
 
+void Engine::retry_ike_rekey(IkeSa& sa) {
+  // Without a rekey_time the failed rekey was asked for by hand, and nothing was scheduled to keep.
+  sa.rekey_at.reset();
+  if (sa.connection->rekey_time.count() <= 0) return;
+  sa.rekey_at = ports_.clock.now() + settings_.rekey_retry + jitter(settings_.rekey_retry);
+}
+
+void Engine::retry_child_rekey(ChildSa& child) {
+  // Also when rekeying is left to the kernel's soft expiry: it fires once, and the hard one ends the SA.
+  child.rekey_at = ports_.clock.now() + settings_.rekey_retry + jitter(settings_.rekey_retry);
+}
+
 std::pair<IkeSa*, ChildSa*> Engine::find_child(uint32_t spi_in) {
   for (auto& [spi, sa] : sas_) {
     for (auto& child : sa->children) {
@@ -60,18 +72,26 @@ Expected<Ok, std::string> Engine::rekey_ike(uint64_t ike_sa) {
   return Ok{};
 }
 
-void Engine::on_kernel_expire(uint32_t spi_in, bool hard) {
-  auto [sa, child] = find_child(spi_in);
+void Engine::on_kernel_expire(uint32_t spi_in, bool hard, iana::SecurityProtocolId protocol) {
+  auto [sa, child] = [&]() -> std::pair<IkeSa*, ChildSa*> {
+    for (auto& [spi, s] : sas_) {
+      for (auto& c : s->children) {
+        if (c.receives_on(protocol, spi_in)) return {s.get(), &c};
+      }
+    }
+    return {nullptr, nullptr};
+  }();
   if (child == nullptr) return;
+  // Queued work names the child by the inbound SPI of its ESP pair (AH for an AH-only child).
   if (hard) {
     // The kernel drops an SA at its hard limit: the CHILD_SA is over and the peer is told (§1.4.1).
     if (child->state != ChildSaState::deleting) {
-      queue_work(*sa, {QueuedChildWork::Kind::delete_child, child->name, spi_in, {}});
+      queue_work(*sa, {QueuedChildWork::Kind::delete_child, child->name, child->spi_in, {}});
     }
     return;
   }
   if (child->state == ChildSaState::installed) {
-    queue_work(*sa, {QueuedChildWork::Kind::rekey_child, child->name, spi_in, {}});
+    queue_work(*sa, {QueuedChildWork::Kind::rekey_child, child->name, child->spi_in, {}});
   }
 }
 
