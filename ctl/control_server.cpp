@@ -101,8 +101,12 @@ Expected<std::unique_ptr<ControlServer>, std::string> ControlServer::open(io::Ev
     return fail("cannot chmod " + options.socket_path);
   }
   if (listen(fd, 64) != 0) return fail("cannot listen on " + options.socket_path);
+  struct stat bound_file {};
+  if (lstat(options.socket_path.c_str(), &bound_file) != 0)
+    return fail("cannot inspect " + options.socket_path);
 
   std::unique_ptr<ControlServer> server(new ControlServer(loop, handler, std::move(options), fd));
+  server->socket_file_ = {bound_file.st_dev, bound_file.st_ino};
   auto watched = loop.watch(fd, io::readable, [s = server.get()](uint32_t) { s->on_acceptable(); });
   if (!watched) return unexpected("cannot watch the control socket: " + watched.error());
   return server;
@@ -123,7 +127,10 @@ ControlServer::~ControlServer() {
   if (resume_timer_) loop_.cancel_timer(*resume_timer_);
   loop_.unwatch(listen_fd_);
   ::close(listen_fd_);
-  unlink(options_.socket_path.c_str());
+  // Only our own socket file: a daemon started after us may have replaced it at the same path.
+  struct stat st {};
+  if (lstat(options_.socket_path.c_str(), &st) == 0 && std::pair(st.st_dev, st.st_ino) == socket_file_)
+    unlink(options_.socket_path.c_str());
 }
 
 void ControlServer::on_acceptable() {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace ipsecd::ctl {
 
@@ -69,6 +70,7 @@ class ControlServer {
   int listen_fd_ = -1;
   uid_t own_uid_ = 0;
   std::optional<io::EventLoop::TimerId> resume_timer_;
+  std::pair<dev_t, ino_t> socket_file_{};  // identifies the socket file we bound, to remove only that
   std::map<int, std::shared_ptr<ClientConnection>> clients_;  // by fd
 };
 

@@ -179,6 +179,19 @@ TEST_CASE("ctl server creates its socket 0600 in a new 0755 directory and remove
   CHECK_FALSE(std::filesystem::exists(f.path));
 }
 
+TEST_CASE("ctl server leaves a socket file that replaced its own", "[ctl]") {
+  Fixture f;
+  REQUIRE(unlink(f.path.c_str()) == 0);
+  const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, f.path.c_str(), f.path.size());
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  f.server.reset();
+  CHECK(std::filesystem::exists(f.path));
+  close(fd);
+}
+
 TEST_CASE("ctl server with a group makes its socket 0660 owned by that group", "[ctl]") {
   ControlServerOptions options;
   options.group = getegid();
