@@ -191,7 +191,9 @@ void Daemon::on_xfrm_readable() {
             ++counters_.expires;
             log_.info("kernel: {} expiry of SA {} {} -> {} (reqid {})", e.hard ? "hard" : "soft",
                       spi_text(e.id.spi), e.id.src.to_string(), e.id.dst.to_string(), e.reqid);
-            engine_->on_kernel_expire(e.id.spi, e.hard);
+            engine_->on_kernel_expire(e.id.spi, e.hard,
+                                      e.id.protocol == netlink::IpsecProtocol::Ah ? iana::SecurityProtocolId::AH
+                                                                                 : iana::SecurityProtocolId::ESP);
             after_engine();
           } else {
             log_.debug("kernel: ignored XFRM event (policy expiry, migrate or mapping)");

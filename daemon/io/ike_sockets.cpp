@@ -82,6 +82,21 @@ void IkeSockets::send(const Endpoint& local, const Endpoint& remote, crypto::Byt
   ++counters_.sent;
 }
 
+void IkeSockets::send_keepalive(const Endpoint& local, const Endpoint& remote) {
+  UdpSocket* socket = socket_for(local);
+  if (socket == nullptr) {
+    ++counters_.send_failed;
+    if (errors_) errors_("no IKE socket for local endpoint " + local.to_string());
+    return;
+  }
+  if (auto sent = socket->send_keepalive(local.address, remote); !sent) {
+    ++counters_.send_failed;
+    if (errors_) errors_(sent.error().message);
+    return;
+  }
+  ++counters_.keepalives_sent;
+}
+
 IkeSocketCounters IkeSockets::counters() const {
   IkeSocketCounters out = counters_;
   for (const auto& socket : sockets_) {

@@ -17,6 +17,7 @@ namespace ipsecd::daemon {
 struct IkeSocketCounters {
   uint64_t received = 0;
   uint64_t sent = 0;
+  uint64_t keepalives_sent = 0;  // NAT-T keepalives (RFC 3948 §2.3)
   uint64_t send_failed = 0;   // sendmsg refused, or no socket for the engine's local endpoint
   uint64_t receive_failed = 0;
   SkippedDatagrams skipped;   // summed over the sockets
@@ -38,6 +39,7 @@ class IkeSockets final : public ikev2::DatagramSink {
   void unwatch(io::EventLoop& loop);
 
   void send(const Endpoint& local, const Endpoint& remote, crypto::ByteView bytes) override;
+  void send_keepalive(const Endpoint& local, const Endpoint& remote) override;
 
   IkeSocketCounters counters() const;
   std::vector<Endpoint> bound() const;
