@@ -42,7 +42,7 @@ class HmacPads {
     } else if (!key.empty()) {
       copy_padded(key);
     }
-    for (auto& byte : pad_) byte ^= ipad;
+    xor_all(ipad);
   }
   ~HmacPads() { Botan::secure_scrub_memory(storage_.data(), storage_.size()); }
   HmacPads(const HmacPads&) = delete;
@@ -51,7 +51,7 @@ class HmacPads {
   ByteView inner() const { return pad_; }
   // Turns the inner pad into the outer one; call once, after the last use of inner().
   ByteView outer() {
-    for (auto& byte : pad_) byte ^= ipad ^ opad;
+    xor_all(ipad ^ opad);
     return pad_;
   }
 
@@ -63,6 +63,11 @@ class HmacPads {
       const size_t in_key = static_cast<size_t>(i < key.size());
       pad_[i] = static_cast<uint8_t>(key[i * in_key] & static_cast<uint8_t>(0u - in_key));
     }
+  }
+
+  // Over the whole fixed-size storage, which the compiler vectorises; bytes past the block are never read.
+  void xor_all(uint8_t value) {
+    for (auto& byte : storage_) byte ^= value;
   }
 
   std::array<uint8_t, max_block> storage_{};
