@@ -25,10 +25,10 @@ namespace {
 
 Endpoint endpoint(const char* address, uint16_t port) { return {*IpAddress::parse(address), port}; }
 
-// Waits up to a second for the next datagram on `socket`.
+// Waits up to five seconds (generous for a loaded CI machine) for the next datagram on `socket`.
 std::optional<ReceivedDatagram> next(UdpSocket& socket) {
   pollfd p{socket.fd(), POLLIN, 0};
-  for (int i = 0; i < 10; ++i) {
+  for (int i = 0; i < 50; ++i) {
     auto got = socket.receive();
     REQUIRE(got);
     if (*got) return std::move(*got);
