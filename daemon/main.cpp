@@ -56,7 +56,13 @@ int main(int argc, char** argv) {
                  "debug, info, notice, warning or error (overrides [daemon] log_level)")
       ->check(CLI::IsMember(levels, CLI::ignore_case));
   app.set_version_flag("-V,--version", std::string("ipsecd ") + IPSECD_VERSION);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version end here with 0; a bad command line exits 2, as ipsecctl's usage errors do.
+    const int printed = app.exit(e);
+    return printed == 0 ? 0 : 2;
+  }
 
   if (check->count() > 0) return check_config(check_file.empty() ? config_file : check_file);
   if (!log_level_name.empty()) {

@@ -53,6 +53,11 @@ TEST_CASE("ipsecd --check-config accepts a valid file and reports every error of
     CHECK(version.status == 0);
     CHECK(version.output.rfind("ipsecd ", 0) == 0);
   }
+  SECTION("a bad command line: exit 2 naming the mistake") {
+    const auto bad = run(binary + " --no-such-option");
+    CHECK(bad.status == 2);
+    CHECK(bad.output.find("--no-such-option") != std::string::npos);
+  }
 }
 
 }  // namespace ipsecd::test
