@@ -156,12 +156,16 @@ ctl::Status ControlService::status() const {
         for (const auto& s : r->local_ts) c.local_ts.push_back(selector_text(s));
         for (const auto& s : r->remote_ts) c.remote_ts.push_back(selector_text(s));
         if (record != nullptr) {
-          // The kernel's counters; an SA it no longer has just reads as zero.
-          if (auto in = xfrm.get_sa({record->remote.address, record->local.address, child.spi_in, {}, {}})) {
+          // The kernel's counters; an SA it no longer has just reads as zero. The SPIs are those of the
+          // CHILD_SA's protocol (ESP in an ESP+AH bundle); the kernel finds an SA by SPI only when the
+          // protocol is given, so it must be the right one.
+          const auto protocol = r->transforms.protocol == iana::SecurityProtocolId::AH ? netlink::IpsecProtocol::Ah
+                                                                                       : netlink::IpsecProtocol::Esp;
+          if (auto in = xfrm.get_sa({record->remote.address, record->local.address, child.spi_in, protocol, {}})) {
             c.bytes_in = in->counters.bytes;
             c.packets_in = in->counters.packets;
           }
-          if (auto out = xfrm.get_sa({record->local.address, record->remote.address, child.spi_out, {}, {}})) {
+          if (auto out = xfrm.get_sa({record->local.address, record->remote.address, child.spi_out, protocol, {}})) {
             c.bytes_out = out->counters.bytes;
             c.packets_out = out->counters.packets;
           }
