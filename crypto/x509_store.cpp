@@ -158,7 +158,7 @@ Expected<ValidatedCertificate, CertificateError> TrustStore::validate(
       valid_from = std::max(valid_from, cert->not_before().to_std_timepoint());
     }
     std::shared_ptr<const Botan::Public_Key> key(end_entity.load_subject_public_key());
-    return ValidatedCertificate{end_entity, std::move(key), valid_until, valid_from};
+    return ValidatedCertificate{end_entity, std::move(key), valid_until, valid_from, identity_of(end_entity)};
   } catch (const std::exception& e) {
     return unexpected(CertificateError{CertificateFailure::OTHER,
                                        fmt::format("certificate validation failed: {}", e.what())});

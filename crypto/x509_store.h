@@ -3,6 +3,7 @@
 
 #include "common/expected.h"
 #include "crypto/bytes.h"
+#include "crypto/x509_identity.h"
 
 #include <botan/certstor.h>
 #include <botan/pk_keys.h>
@@ -26,6 +27,7 @@ enum class CertificateFailure {
   CRL_PROBLEM,
   NOT_ALLOWED,  // a CA flag, key usage, path length or name constraint forbids this chain
   WEAK,         // key too short or hash not trusted
+  MALFORMED,    // the bytes do not decode as a certificate
   OTHER,
 };
 
@@ -35,13 +37,15 @@ struct CertificateError {
   std::string message;
 };
 
-// A chain that validated: the end entity, its public key, and the window in which the result may be
-// reused: from the latest notBefore to the earliest notAfter on the path.
+// A chain that validated: the end entity, its public key, the window in which the result may be reused
+// (from the latest notBefore to the earliest notAfter on the path), and the names the end entity binds,
+// worked out once here rather than at every handshake that reuses the result.
 struct ValidatedCertificate {
   Botan::X509_Certificate end_entity;
   std::shared_ptr<const Botan::Public_Key> public_key;
   std::chrono::system_clock::time_point valid_until;
   std::chrono::system_clock::time_point valid_from;
+  CertificateIdentity identity;
 };
 
 // Not safe for concurrent mutation; build it while loading config, then share it read-only (validate is

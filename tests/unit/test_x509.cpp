@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -264,4 +266,94 @@ TEST_CASE("Validated key cache is bounded and evicts the least recently used", "
   CHECK(cache.validations() == 3);
   REQUIRE(cache.validate(cert("ee-ecdsa.pem"), intermediates, valid_time).has_value());
   CHECK(cache.validations() == 4);
+}
+
+namespace {
+
+// The DER file as OpenSSL wrote it, the bytes a peer's CERT payload would carry.
+Bytes der_of(const std::string& name) {
+  std::ifstream in(pki(name + ".der"), std::ios::binary);
+  REQUIRE(in);
+  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+TEST_CASE("Validated key cache answers for the exact DER bytes of a validated certificate", "[x509]") {
+  ValidatedKeyCache cache(trust_store(true), 8);
+  const Bytes ee = der_of("ee-ecdsa");
+  const Bytes intermediate = der_of("intermediate-ca");
+  const std::vector<ipsecd::crypto::ByteView> intermediates{intermediate};
+  auto first = cache.validate_encoded(ee, intermediates, valid_time);
+  REQUIRE(first.has_value());
+  CHECK(cache.validations() == 1);
+  // The names come with the result, the same as identity_of on the certificate.
+  CHECK(first->get()->identity.subject_dn_der == identity_of(cert("ee-ecdsa.pem")).subject_dn_der);
+  CHECK(first->get()->identity.dns_names == identity_of(cert("ee-ecdsa.pem")).dns_names);
+
+  // Same bytes: served from the cache, intermediates not needed (nor looked at).
+  const Bytes garbage(40, 0x30);
+  const std::vector<ipsecd::crypto::ByteView> garbage_intermediates{garbage};
+  auto second = cache.validate_encoded(ee, garbage_intermediates, valid_time + std::chrono::hours(1));
+  REQUIRE(second.has_value());
+  CHECK(second->get() == first->get());
+  CHECK(cache.validations() == 1);
+  // The parsed-certificate entry point finds the same entry: its DER is the same bytes.
+  auto parsed = cache.validate(cert("ee-ecdsa.pem"), {}, valid_time);
+  REQUIRE(parsed.has_value());
+  CHECK(parsed->get() == first->get());
+  CHECK(cache.validations() == 1);
+
+  // One byte different (here in the signature) is another certificate: parsed and validated afresh.
+  Bytes altered = ee;
+  altered.back() ^= 0x01;
+  auto tampered = cache.validate_encoded(altered, intermediates, valid_time);
+  REQUIRE_FALSE(tampered.has_value());
+  CHECK(tampered.error().failure == CertificateFailure::BAD_SIGNATURE);
+  CHECK(cache.validations() == 2);
+  CHECK(cache.size() == 1);
+}
+
+TEST_CASE("Validated key cache by bytes still refuses expired revoked and malformed chains", "[x509]") {
+  ValidatedKeyCache cache(trust_store(true), 8);
+  const Bytes intermediate = der_of("intermediate-ca");
+  const std::vector<ipsecd::crypto::ByteView> intermediates{intermediate};
+  const Bytes ee = der_of("ee-ed25519");
+  REQUIRE(cache.validate_encoded(ee, intermediates, valid_time).has_value());
+
+  // After the path's earliest notAfter the cached result is not reused, and the reason is reported.
+  auto later = cache.validate_encoded(ee, intermediates, at(2056, 1, 1));
+  REQUIRE_FALSE(later.has_value());
+  CHECK(later.error().failure == CertificateFailure::EXPIRED);
+  CHECK(cache.validations() == 2);
+  CHECK(cache.size() == 0);
+  // Nor before the latest notBefore.
+  auto early = cache.validate_encoded(ee, intermediates, at(2024, 6, 1));
+  REQUIRE_FALSE(early.has_value());
+  CHECK(cache.validations() == 3);
+
+  // Revoked by the CRL, every time: failures are never remembered.
+  const Bytes revoked = der_of("ee-revoked");
+  for (int i = 0; i < 2; ++i) {
+    auto refused = cache.validate_encoded(revoked, intermediates, valid_time);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().failure == CertificateFailure::REVOKED);
+  }
+  CHECK(cache.validations() == 5);
+
+  // An untrusted chain is refused.
+  auto rogue = cache.validate_encoded(der_of("ee-rogue"), intermediates, valid_time);
+  REQUIRE_FALSE(rogue.has_value());
+  CHECK(rogue.error().failure == CertificateFailure::UNKNOWN_CA);
+
+  // Bytes that are no certificate, as end entity or as intermediate on a miss, are MALFORMED.
+  const Bytes truncated(ee.begin(), ee.begin() + 40);
+  auto bad_end_entity = cache.validate_encoded(truncated, intermediates, valid_time);
+  REQUIRE_FALSE(bad_end_entity.has_value());
+  CHECK(bad_end_entity.error().failure == CertificateFailure::MALFORMED);
+  const std::vector<ipsecd::crypto::ByteView> bad_intermediates{truncated};
+  auto bad_intermediate = cache.validate_encoded(der_of("ee-rsa"), bad_intermediates, valid_time);
+  REQUIRE_FALSE(bad_intermediate.has_value());
+  CHECK(bad_intermediate.error().failure == CertificateFailure::MALFORMED);
+  CHECK(cache.size() == 0);
 }

@@ -5,7 +5,7 @@
 #include "crypto/psk_auth.h"
 #include "crypto/signature.h"
 #include "crypto/signature_algorithm_identifier.h"
-#include "crypto/x509_load.h"
+#include "crypto/validated_key_cache.h"
 
 #include <botan/ber_dec.h>
 #include <botan/pk_keys.h>
@@ -99,25 +99,29 @@ Expected<std::shared_ptr<const Botan::Public_Key>, Failure> peer_key(
   if (!remote.trust) {
     return unexpected(refused(FailureReason::certificate_untrusted, "no trust store to check the peer with"));
   }
-  std::vector<Botan::X509_Certificate> chain;
+  std::vector<crypto::ByteView> chain;
   for (const auto& p : payloads) {
     const auto* cert = std::get_if<ike::CertPayload>(&p.body);
     if (cert == nullptr) continue;
     // Other encodings (hash and URL, raw keys) are not offered in our CERTREQ; skipping them lets an
     // X.509 certificate beside them still serve.
     if (cert->encoding != iana::CertificateEncoding::X509_SIGNATURE) continue;
-    auto parsed = crypto::parse_certificate(cert->data);
-    if (!parsed)
-      return unexpected(refused(FailureReason::certificate_invalid, "peer's CERT: " + parsed.error()));
-    chain.push_back(std::move(*parsed));
+    chain.push_back(cert->data);
   }
   if (chain.empty()) {
     return unexpected(refused(FailureReason::certificate_invalid, "peer sent no X.509 certificate"));
   }
   // §3.6: the first CERT holds the certificate of the key that signed AUTH; the rest help build the path.
-  auto validated = remote.trust->validate(chain.front(), std::span(chain).subspan(1), now);
-  if (!validated) return unexpected(refused(reason_of(validated.error().failure), validated.error().message));
-  const auto names = crypto::identity_of((*validated)->end_entity);
+  // The cache recognises a certificate it validated before by its bytes, without parsing them again.
+  auto validated = remote.trust->validate_encoded(chain.front(), std::span(chain).subspan(1), now);
+  if (!validated) {
+    const crypto::CertificateError& error = validated.error();
+    if (error.failure == crypto::CertificateFailure::MALFORMED) {
+      return unexpected(refused(FailureReason::certificate_invalid, "peer's CERT: " + error.message));
+    }
+    return unexpected(refused(reason_of(error.failure), error.message));
+  }
+  const crypto::CertificateIdentity& names = (*validated)->identity;
   if (!certificate_binds(names, peer_id)) {
     return unexpected(
         refused(FailureReason::id_not_in_certificate,
