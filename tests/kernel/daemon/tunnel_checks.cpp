@@ -1,0 +1,106 @@
+// Assertions on the state of two ipsecd gateways: ipsecctl's view against iproute2's.
+#include "tests/kernel/daemon/tunnel_checks.h"
+
+#include <catch2/catch.hpp>
+
+namespace ipsecd::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+const char* main_protocol(const TunnelOptions& o) { return o.esp.empty() ? "ah" : "esp"; }
+size_t sas_per_side(const TunnelOptions& o) { return !o.esp.empty() && !o.ah.empty() ? 4 : 2; }
+// Tunnel mode on a gateway adds a fwd policy for the inbound direction (forwarded LAN traffic).
+size_t policies_per_side(const TunnelOptions& o) { return o.transport ? 2 : 3; }
+
+// Why the state is not one clean tunnel, or empty.
+std::string tunnel_problem(TwoGateways& net, const TunnelOptions& o) {
+  const auto left = children_of(net.left().status());
+  const auto right = children_of(net.right().status());
+  if (left.size() != 1 || right.size() != 1) {
+    return "CHILD_SAs listed: left " + std::to_string(left.size()) + ", right " + std::to_string(right.size());
+  }
+  if (left[0]["state"] != "installed" || right[0]["state"] != "installed") return "a CHILD_SA is not installed";
+  if (left[0]["spi_out"] != right[0]["spi_in"] || left[0]["spi_in"] != right[0]["spi_out"]) {
+    return "the two sides' SPIs do not mirror each other: left " + left[0].dump() + ", right " + right[0].dump();
+  }
+  for (Gateway* gw : {&net.left(), &net.right()}) {
+    const auto child = gw == &net.left() ? left[0] : right[0];
+    const auto sas = gw->kernel_sas();
+    if (sas.size() != sas_per_side(o)) return gw->ns() + " kernel holds " + std::to_string(sas.size()) + " SAs";
+    for (const auto& spi : {child["spi_in"], child["spi_out"]}) {
+      const auto sa = find_sa(sas, main_protocol(o), spi_of(spi));
+      if (!sa) return gw->ns() + " kernel has no " + main_protocol(o) + " SA " + spi.dump();
+      if (sa->mode != (o.transport ? "transport" : "tunnel")) return gw->ns() + " SA in mode " + sa->mode;
+    }
+    const auto policies = gw->kernel_policies();
+    if (policies.size() != policies_per_side(o)) {
+      return gw->ns() + " kernel holds " + std::to_string(policies.size()) + " policies";
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+bool exactly_one_tunnel(TwoGateways& net, const TunnelOptions& options) {
+  return tunnel_problem(net, options).empty();
+}
+
+void require_one_tunnel(TwoGateways& net, const TunnelOptions& options) {
+  const std::string problem = tunnel_problem(net, options);
+  INFO("left status: " << net.left().status().dump(1));
+  INFO("right status: " << net.right().status().dump(1));
+  REQUIRE(problem == "");
+}
+
+void require_counters_match_kernel(TwoGateways& net, const TunnelOptions& options) {
+  for (Gateway* gw : {&net.left(), &net.right()}) {
+    const auto status = gw->status();
+    const auto sas = gw->kernel_sas();
+    const auto children = children_of(status);
+    INFO(gw->ns() << " status: " << status.dump(1));
+    REQUIRE(children.size() == 1);
+    const auto& child = children[0];
+    const auto in = find_sa(sas, main_protocol(options), spi_of(child["spi_in"]));
+    const auto out = find_sa(sas, main_protocol(options), spi_of(child["spi_out"]));
+    REQUIRE(in);
+    REQUIRE(out);
+    CHECK(child["bytes_in"].get<long long>() == in->bytes);
+    CHECK(child["packets_in"].get<long long>() == in->packets);
+    CHECK(child["bytes_out"].get<long long>() == out->bytes);
+    CHECK(child["packets_out"].get<long long>() == out->packets);
+    CHECK(in->packets > 0);
+    CHECK(out->packets > 0);
+    CHECK(child["mode"] == (options.transport ? "transport" : "tunnel"));
+    if (sas_per_side(options) == 4) {
+      // The AH SAs of the bundle wrap every ESP packet: same packet counts, in each direction.
+      long long ah_in = -1, ah_out = -1;
+      for (const auto& sa : sas) {
+        if (sa.proto != "ah") continue;
+        (sa.dst == in->dst ? ah_in : ah_out) = sa.packets;
+      }
+      CHECK(ah_in == in->packets);
+      CHECK(ah_out == out->packets);
+    }
+  }
+}
+
+void require_clean_down(TwoGateways& net) {
+  const auto down = net.left().ctl("down gw --wait=30");
+  INFO("down: " << down.output);
+  REQUIRE(down.status == 0);
+  CHECK(down.json["completed"] == true);
+  for (Gateway* gw : {&net.left(), &net.right()}) {
+    // The peer removes its SAs when it handles our Delete, before it answers; a short grace covers the
+    // moment between its answer and our reading.
+    const bool clean = wait_until(2s, [&] { return gw->kernel_sas().empty() && gw->kernel_policies().empty(); });
+    INFO(gw->ns() << " SAs left: " << gw->kernel_sas().size() << ", policies left: " << gw->kernel_policies().size());
+    CHECK(clean);
+    const auto status = gw->status();
+    REQUIRE(status.is_object());
+    CHECK(status["ike_sas"].empty());
+  }
+}
+
+}  // namespace ipsecd::test
