@@ -152,7 +152,15 @@ Expected<ServerLine, ClientError> ControlClient::read(Clock::time_point deadline
 }
 
 Expected<Response, ClientError> ControlClient::call(const Request& request, Clock::time_point deadline) {
-  if (auto sent = send(request, deadline); !sent) return unexpected(sent.error());
+  if (auto sent = send(request, deadline); !sent) {
+    // A daemon that refuses us (denied, busy) answers and closes at once; the refusal may already be
+    // waiting to be read even though our request could not be written.
+    auto line = read_line(deadline);
+    if (!line) return unexpected(sent.error());
+    auto parsed = parse_server_line(*line);
+    if (parsed && std::holds_alternative<Response>(*parsed)) return std::move(std::get<Response>(*parsed));
+    return unexpected(sent.error());
+  }
   for (;;) {
     auto line = read_line(deadline);
     if (!line) return unexpected(line.error());
