@@ -134,7 +134,7 @@ ctl::Status ControlService::status() const {
       info.remote = endpoint_text(record->remote);
       info.local_id = ikev2::to_string(record->local_id);
       info.remote_id = ikev2::to_string(record->remote_id);
-      info.proposal = ikev2::to_string(record->transforms);
+      info.proposal = ikev2::to_keywords(record->transforms);
       info.established_seconds =
           std::chrono::duration_cast<std::chrono::seconds>(now - record->established_at).count();
     }

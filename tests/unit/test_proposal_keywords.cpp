@@ -249,3 +249,27 @@ TEST_CASE("to_string lists a configured proposal with IANA names", "[proposal]")
         "ESP:ENCR_CHACHA20_POLY1305/ENCR_AES_GCM_16_128/ESN/NO_ESN");
   CHECK(ikev2::to_string(must_parse("sha1", P::AH)) == "AH:AUTH_HMAC_SHA1_96/NO_ESN");
 }
+
+TEST_CASE("Negotiated transforms print back in the keyword syntax they parse from", "[proposal]") {
+  using ipsecd::iana::SecurityProtocolId;
+  for (const auto& [text, protocol] : std::vector<std::pair<std::string, SecurityProtocolId>>{
+           {"aes256gcm16-prfsha384-x25519", SecurityProtocolId::IKE},
+           {"aes128-sha256-prfsha256-modp2048", SecurityProtocolId::IKE},
+           {"chacha20poly1305-prfsha256-ecp384", SecurityProtocolId::IKE},
+           {"aes256gcm16", SecurityProtocolId::ESP},
+           {"aes128-sha1-esn", SecurityProtocolId::ESP},
+           {"aes192-sha512-modp3072", SecurityProtocolId::ESP},
+           {"sha384", SecurityProtocolId::AH}}) {
+    INFO(text);
+    auto parsed = ipsecd::ikev2::parse_proposal(text, protocol);
+    REQUIRE(parsed);
+    ipsecd::ikev2::NegotiatedTransforms t;
+    t.protocol = protocol;
+    if (!parsed->encryption.empty()) t.encryption = parsed->encryption.front();
+    if (!parsed->integrity.empty()) t.integrity = parsed->integrity.front();
+    if (!parsed->prf.empty()) t.prf = parsed->prf.front();
+    if (!parsed->key_exchange.empty()) t.key_exchange = parsed->key_exchange.front();
+    t.esn = !parsed->esn.empty() && parsed->esn.front();
+    CHECK(ipsecd::ikev2::to_keywords(t) == text);
+  }
+}

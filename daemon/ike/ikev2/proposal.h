@@ -77,6 +77,10 @@ struct NegotiatedTransforms {
 
 std::string to_string(const NegotiatedTransforms& transforms);
 
+// The same in the keyword syntax of parse_proposal, e.g. "aes256gcm16-prfsha384-x25519" or
+// "aes128-sha256-esn": what a user writes in a config, for status listings.
+std::string to_keywords(const NegotiatedTransforms& transforms);
+
 // The SA payload proposals for `configs`, numbered from 1, each carrying `spi` (empty for the initial IKE
 // SA, 8 bytes for an IKE rekey, 4 for AH/ESP). Transforms go in strongSwan's order: ENCR, INTEG, PRF, KE,
 // ESN (§3.3 leaves the order free).

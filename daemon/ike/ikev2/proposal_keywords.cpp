@@ -41,12 +41,13 @@ constexpr Keyword ke(std::string_view name, KeyExchangeMethod id) {
 }
 
 // strongSwan's keywords (docs.strongswan.org "IKEv2 Cipher Suites") for the algorithms crypto/ implements.
-// The GCM aliases name the ICV in bits instead of bytes (aes128gcm128 = aes128gcm16).
+// The GCM aliases name the ICV in bits instead of bytes (aes128gcm128 = aes128gcm16). Of several names for
+// one transform the first is the one to_keywords writes.
 constexpr std::array kKeywords = {
     encr("des", EncryptionAlgorithm::ENCR_DES, 0),
     encr("3des", EncryptionAlgorithm::ENCR_3DES, 0),
-    encr("aes", EncryptionAlgorithm::ENCR_AES_CBC, 128),
     encr("aes128", EncryptionAlgorithm::ENCR_AES_CBC, 128),
+    encr("aes", EncryptionAlgorithm::ENCR_AES_CBC, 128),
     encr("aes192", EncryptionAlgorithm::ENCR_AES_CBC, 192),
     encr("aes256", EncryptionAlgorithm::ENCR_AES_CBC, 256),
     encr("aes128gcm8", EncryptionAlgorithm::ENCR_AES_GCM_8, 128),
@@ -69,8 +70,8 @@ constexpr std::array kKeywords = {
     encr("aes256gcm128", EncryptionAlgorithm::ENCR_AES_GCM_16, 256),
     encr("chacha20poly1305", EncryptionAlgorithm::ENCR_CHACHA20_POLY1305, 0),
     integ("md5", IntegrityAlgorithm::AUTH_HMAC_MD5_96, PseudorandomFunction::PRF_HMAC_MD5),
-    integ("sha", IntegrityAlgorithm::AUTH_HMAC_SHA1_96, PseudorandomFunction::PRF_HMAC_SHA1),
     integ("sha1", IntegrityAlgorithm::AUTH_HMAC_SHA1_96, PseudorandomFunction::PRF_HMAC_SHA1),
+    integ("sha", IntegrityAlgorithm::AUTH_HMAC_SHA1_96, PseudorandomFunction::PRF_HMAC_SHA1),
     integ("aesxcbc", IntegrityAlgorithm::AUTH_AES_XCBC_96, PseudorandomFunction::PRF_AES128_XCBC),
     integ("sha256", IntegrityAlgorithm::AUTH_HMAC_SHA2_256_128, PseudorandomFunction::PRF_HMAC_SHA2_256),
     integ("sha2_256", IntegrityAlgorithm::AUTH_HMAC_SHA2_256_128, PseudorandomFunction::PRF_HMAC_SHA2_256),
@@ -244,6 +245,30 @@ Expected<ProposalConfig, std::string> parse_proposal(std::string_view text,
   }
   if (auto complete = check_complete(config, seen, text); !complete) return unexpected(complete.error());
   return config;
+}
+
+std::string to_keywords(const NegotiatedTransforms& transforms) {
+  std::string out;
+  auto add = [&](Kind kind, uint16_t id, uint16_t key_bits) {
+    const auto it = std::find_if(kKeywords.begin(), kKeywords.end(), [&](const Keyword& k) {
+      return k.kind == kind && k.id == id && (kind != Kind::encryption || k.key_bits == key_bits);
+    });
+    if (!out.empty()) out += '-';
+    out += it != kKeywords.end() ? std::string(it->name) : fmt::format("unknown{}", id);
+  };
+  using P = iana::SecurityProtocolId;
+  if (transforms.protocol != P::AH) {
+    add(Kind::encryption, static_cast<uint16_t>(transforms.encryption.id), transforms.encryption.key_bits);
+  }
+  if (transforms.integrity != IntegrityAlgorithm::NONE) {
+    add(Kind::integrity, static_cast<uint16_t>(transforms.integrity), 0);
+  }
+  if (transforms.protocol == P::IKE) add(Kind::prf, static_cast<uint16_t>(transforms.prf), 0);
+  if (transforms.key_exchange != KeyExchangeMethod::NONE) {
+    add(Kind::key_exchange, static_cast<uint16_t>(transforms.key_exchange), 0);
+  }
+  if (transforms.protocol != P::IKE && transforms.esn) add(Kind::esn, 1, 0);
+  return out;
 }
 
 }  // namespace ipsecd::ikev2
