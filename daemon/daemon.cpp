@@ -4,6 +4,7 @@
 
 #include "daemon/config/load_config.h"
 #include "daemon/event_text.h"
+#include "daemon/kernel_selectors.h"
 
 #include <fmt/format.h>
 
@@ -205,15 +206,63 @@ void Daemon::on_xfrm_readable() {
 
 void Daemon::on_acquire(const netlink::AcquireEvent& acquire) {
   ++counters_.acquires;
-  log_.notice("kernel: ACQUIRE for {} -> {} (reqid {}): on-demand negotiation is not available yet, "
-              "packet dropped by the kernel",
-              acquire.selector.src.to_string(), acquire.selector.dst.to_string(), acquire.reqid);
+  const auto packet = packet_selectors(acquire.selector);
+  if (!packet) {
+    log_.warning("kernel: ACQUIRE (reqid {}) without addresses, ignored", acquire.reqid);
+    return;
+  }
+  // The larval SA the kernel made for the ACQUIRE is replaced when our outbound SA with the same reqid,
+  // addresses and protocol is added, so its sequence number need not be echoed.
+  auto result = engine_->on_acquire(acquire.reqid, packet->first, packet->second);
+  const auto flow = fmt::format("{} -> {}", ikev2::format_selector(packet->first),
+                                ikev2::format_selector(packet->second));
+  if (!result) {
+    log_.error("kernel: ACQUIRE for {} (reqid {}): cannot initiate: {}", flow, acquire.reqid, result.error());
+  } else if (result->outcome == ikev2::AcquireOutcome::initiated) {
+    log_.info("ike[{}] {}: negotiating child {} for traffic {}", result->ike_sa, result->connection,
+              result->child, flow);
+  } else if (result->outcome == ikev2::AcquireOutcome::in_progress) {
+    log_.debug("kernel: ACQUIRE for {}/{} ({}): already negotiating", result->connection, result->child, flow);
+  } else {
+    log_.debug("kernel: ACQUIRE for {} with reqid {}, which is no trap of ours", flow, acquire.reqid);
+  }
+  after_engine();
 }
 
 void Daemon::install_trap(const std::string& connection, const std::string& child) {
-  log_.warning("child {}/{}: start_action trap is not supported yet (needs on-demand negotiation from "
-               "kernel ACQUIREs); the CHILD_SA stays down until `ipsecctl up`",
-               connection, child);
+  auto reqid = engine_->install_trap(connection, child);
+  if (!reqid) {
+    log_.error("{}/{}: cannot install the trap: {}", connection, child, reqid.error());
+    return;
+  }
+  log_.info("{}/{}: trap installed (reqid {}): the first packet negotiates the CHILD_SA", connection, child,
+            *reqid);
+}
+
+void Daemon::carry_out(const std::vector<ChildRequest>& requests) {
+  // Several children of one connection to negotiate: one IKE SA for all of them (as `ipsecctl up`).
+  std::map<std::string, std::vector<std::string>> to_initiate;
+  for (const auto& request : requests) {
+    switch (request.kind) {
+      case ChildRequest::Kind::trap: install_trap(request.connection, request.child); break;
+      case ChildRequest::Kind::untrap:
+        if (engine_->uninstall_trap(request.connection, request.child)) {
+          log_.info("{}/{}: trap removed", request.connection, request.child);
+        }
+        break;
+      case ChildRequest::Kind::initiate: to_initiate[request.connection].push_back(request.child); break;
+    }
+  }
+  for (const auto& [connection, children] : to_initiate) {
+    if (!registry_.ike_sas_of(connection).empty()) {
+      for (const auto& child : children) (void)initiate(connection, child);
+      continue;
+    }
+    if (!initiate(connection, children.front())) continue;
+    auto& pending = pending_children_[connection];
+    pending.insert(pending.end(), children.begin() + 1, children.end());
+    if (pending.empty()) pending_children_.erase(connection);
+  }
 }
 
 void Daemon::on_signal_readable() {
@@ -343,6 +392,14 @@ void Daemon::on_event(const ikev2::Event& event) {
       pending_children_.erase(it);
     }
   }
+  // close_action and dpd_action call into the engine, which must not happen from inside its event.
+  if (auto requests = actions_.on_event(event, *config_, stopping_); !requests.empty()) {
+    loop_.add_timer(io::EventLoop::Clock::now(), [this, requests = std::move(requests)] {
+      if (stopping_) return;
+      carry_out(requests);
+      after_engine();
+    });
+  }
   const auto line = describe(event, label, auth);
   log_.log(line.level, "{}", line.text);
   for (const auto& observer : observers_) observer(event);
@@ -385,6 +442,7 @@ Daemon::ReloadOutcome Daemon::reload(bool dry_run) {
   if (restart_needed) {
     log_.warning("reload: [daemon] settings other than log_level take effect at the next start");
   }
+  carry_out(reload_traps(*config_, diff, engine_->traps()));
   run_start_actions(diff.added);
   notifier_.ready(status_line());
   return diff;

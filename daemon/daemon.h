@@ -6,6 +6,7 @@
 #include "daemon/config/config_diff.h"
 #include "daemon/config/config_error.h"
 #include "daemon/config/daemon_config.h"
+#include "daemon/connection_actions.h"
 #include "daemon/ike/ikev2/engine.h"
 #include "daemon/io/event_loop.h"
 #include "daemon/io/ike_sockets.h"
@@ -38,7 +39,7 @@ struct DaemonOptions {
 
 // Drops and events the daemon counts outside the engine.
 struct DaemonCounters {
-  uint64_t acquires = 0;         // kernel ACQUIREs seen (not negotiated yet: see Daemon::on_acquire)
+  uint64_t acquires = 0;         // kernel ACQUIREs seen (the engine counts those it ignores)
   uint64_t expires = 0;          // kernel EXPIREs for SAs of ours, handed to the engine
   uint64_t foreign_expires = 0;  // EXPIREs for SAs outside our reqid range, ignored
   uint64_t reloads = 0;
@@ -108,12 +109,12 @@ class Daemon final : public ikev2::TimeSource, public ikev2::EventSink {
   void on_datagram(const ReceivedDatagram& datagram);
   void on_xfrm_readable();
   void on_signal_readable();
-  // A kernel ACQUIRE (a packet hit a trap policy): counted and logged. On-demand negotiation needs the
-  // engine's ACQUIRE entry point, which is not there yet; this is where it is to be called.
+  // A kernel ACQUIRE (a packet hit a trap policy): the engine negotiates the trap's child.
   void on_acquire(const netlink::AcquireEvent& acquire);
-  // start_action = trap: the place trap policies are to be installed once the engine can negotiate from
-  // an ACQUIRE; until then this logs that the CHILD_SA stays down.
+  // start_action, close_action or dpd_action = trap: trap policies that negotiate on the first packet.
   void install_trap(const std::string& connection, const std::string& child);
+  // What ConnectionActions decided, on the next loop turn when it came from inside an engine event.
+  void carry_out(const std::vector<ChildRequest>& requests);
   // start_action for `connections` (names) of the current snapshot: the first start child of each
   // initiates the IKE SA, the others wait for it to be established.
   void run_start_actions(const std::vector<std::string>& connections);
@@ -136,6 +137,7 @@ class Daemon final : public ikev2::TimeSource, public ikev2::EventSink {
   std::unique_ptr<ikev2::Engine> engine_;
   DaemonCounters counters_;
   std::vector<std::function<void(const ikev2::Event&)>> observers_;
+  ConnectionActions actions_;
 
   std::optional<io::EventLoop::TimerId> engine_timer_;
   std::optional<ikev2::TimePoint> engine_timer_at_;

@@ -171,4 +171,33 @@ Expected<std::vector<netlink::Selector>, std::string> xfrm_selectors(const ikev2
   return selectors;
 }
 
+std::optional<std::pair<ikev2::Selector, ikev2::Selector>> packet_selectors(const netlink::Selector& packet) {
+  const auto side = [&](const Prefix& prefix, uint16_t port) -> std::optional<ikev2::Selector> {
+    if (prefix.address.family == 0) return std::nullopt;
+    const auto address = prefix.address.view();
+    ikev2::Selector selector;
+    selector.start_address.assign(address.begin(), address.end());
+    selector.end_address = selector.start_address;
+    // The prefix's host bits: zero from the start address, set in the end address.
+    for (size_t i = 0; i < address.size(); ++i) {
+      const size_t bit = i * 8;
+      const uint8_t host_mask = prefix.length >= bit + 8 ? 0
+                                : prefix.length <= bit ? 0xff
+                                                        : static_cast<uint8_t>(0xff >> (prefix.length - bit));
+      selector.start_address[i] = static_cast<uint8_t>(selector.start_address[i] & ~host_mask);
+      selector.end_address[i] = static_cast<uint8_t>(selector.end_address[i] | host_mask);
+    }
+    selector.ip_protocol = packet.protocol;
+    if (port != 0 && !is_icmp(packet.protocol)) {
+      selector.start_port = port;
+      selector.end_port = port;
+    }
+    return selector;
+  };
+  auto src = side(packet.src, packet.src_port);
+  auto dst = side(packet.dst, packet.dst_port);
+  if (!src || !dst) return std::nullopt;
+  return std::pair{std::move(*src), std::move(*dst)};
+}
+
 }  // namespace ipsecd::daemon

@@ -8,7 +8,9 @@
 #include "netlink/xfrm_types.h"
 
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ipsecd::daemon {
@@ -31,5 +33,12 @@ Expected<std::vector<Prefix>, std::string> range_to_prefixes(crypto::ByteView st
 // non-zero, since 0 means any to the kernel) can be expressed. Everything else is refused with a sentence.
 Expected<std::vector<netlink::Selector>, std::string> xfrm_selectors(const ikev2::Selector& src,
                                                                      const ikev2::Selector& dst);
+
+// The other way, for an ACQUIRE: the packet's source and destination as IKE selectors (RFC 7296 §2.9's
+// first TSi and TSr), each its prefix's address range with the packet's protocol and its own port (any
+// when 0). ICMP and ICMPv6 get any Type and Code: the kernel reports Type and Code apart, in the source
+// and destination port, which one §3.13.1 selector per side cannot say for both. nullopt for an
+// unspecified family.
+std::optional<std::pair<ikev2::Selector, ikev2::Selector>> packet_selectors(const netlink::Selector& packet);
 
 }  // namespace ipsecd::daemon

@@ -36,25 +36,22 @@ struct SaPair {
 
 Expected<std::vector<ike::Payload>, Failure> Engine::propose_first_child(IkeSa& sa,
                                                                          const ChildConfig& child) {
-  auto tsi = resolve(child.local_ts, sa.local.address.view());
-  auto tsr = resolve(child.remote_ts, sa.remote.address.view());
-  if (!tsi || !tsr) {
-    return unexpected(
-        Failure{FailureReason::ts_unacceptable, std::nullopt, !tsi ? tsi.error() : tsr.error()});
-  }
-  const uint32_t reqid = next_reqid_++;
+  auto ts = initial_selectors(sa, child);
+  if (!ts) return unexpected(Failure{FailureReason::ts_unacceptable, std::nullopt, ts.error()});
+  auto& [tsi, tsr] = *ts;
+  const uint32_t reqid = reqid_for(sa.connection->name, child.name);
   auto spis = allocate_child_spis(sa, child, reqid);
   if (!spis) return unexpected(Failure{FailureReason::kernel_refused, std::nullopt, spis.error().message});
   const auto [spi, ah_spi] = *spis;
-  sa.pending_child = PendingChild{&child, reqid, spi, ah_spi, *tsi, *tsr};
+  sa.pending_child = PendingChild{&child, reqid, spi, ah_spi, tsi, tsr};
 
   std::vector<ike::Payload> out;
   if (child.mode == IpsecMode::transport)
     out.push_back(notify_payload(iana::NotifyMessageType::USE_TRANSPORT_MODE));
   out.push_back(ike::Payload{ike::SaPayload{
       to_child_sa_proposals(child.esp_proposals, child.ah_proposals, spi_bytes(spi), spi_bytes(ah_spi))}});
-  out.push_back(ike::Payload{ike::TsiPayload{to_wire(*tsi)}});
-  out.push_back(ike::Payload{ike::TsrPayload{to_wire(*tsr)}});
+  out.push_back(ike::Payload{ike::TsiPayload{to_wire(tsi)}});
+  out.push_back(ike::Payload{ike::TsrPayload{to_wire(tsr)}});
   return out;
 }
 
@@ -143,7 +140,7 @@ ChildAnswer Engine::answer_child(IkeSa& sa, const std::vector<ike::Payload>& req
   const bool transport =
       has_notify(request, iana::NotifyMessageType::USE_TRANSPORT_MODE) && child->mode == IpsecMode::transport;
 
-  const uint32_t reqid = replaces != nullptr ? replaces->reqid : next_reqid_++;
+  const uint32_t reqid = replaces != nullptr ? replaces->reqid : reqid_for(conn.name, child->name);
   auto spis = allocate_child_spis(sa, *child, reqid);
   // A CHILD_SA the kernel will not take is answered as charon does: NO_PROPOSAL_CHOSEN, IKE SA kept.
   if (!spis) {
@@ -325,34 +322,40 @@ Expected<Ok, Failure> Engine::install_child_keyed(IkeSa& sa, ChildSa& child, con
   arm_child_rekey(child, config);
   if (!with_policies) return Ok{};
 
-  auto add_policy = [&](const Selector& src, const Selector& dst, PolicyDirection direction,
-                        const IpAddress& from, const IpAddress& to) -> Expected<Ok, KernelError> {
-    KernelPolicy policy{src,         dst, direction, child.mode, from, to, child.transforms.protocol,
-                        child.reqid, {}};
-    if (child.ah) policy.outer_protocols = {iana::SecurityProtocolId::AH};
-    auto added = ports_.kernel.add_policy(policy);
-    if (added) child.kernel_policies.push_back({src, dst, direction});
-    return added;
-  };
-  for (const auto& local : child.local_ts) {
-    for (const auto& remote : child.remote_ts) {
-      if (!same_family(local, remote) || !protocols_compatible(local, remote)) continue;
-      std::vector<
-          std::tuple<const Selector*, const Selector*, PolicyDirection, const IpAddress*, const IpAddress*>>
-          entries{{&local, &remote, PolicyDirection::out, &sa.local.address, &sa.remote.address},
-                  {&remote, &local, PolicyDirection::in, &sa.remote.address, &sa.local.address}};
+  // A trap's policies (same reqid) already stand for the traffic the trap covers; the child adds the rest.
+  for (const auto& policy :
+       child_policies(child.local_ts, child.remote_ts, child.mode, sa.local.address, sa.remote.address,
+                      child.transforms.protocol, child.ah.has_value(), child.reqid)) {
+    const KernelPolicyId id{policy.src, policy.dst, policy.direction};
+    if (trap_holds(child.reqid, id)) continue;
+    if (auto added = ports_.kernel.add_policy(policy); !added) {
+      return give_up(FailureReason::kernel_refused, added.error().message);
+    }
+    child.kernel_policies.push_back(id);
+  }
+  return Ok{};
+}
+
+std::vector<KernelPolicy> Engine::child_policies(const std::vector<Selector>& local_ts,
+                                                 const std::vector<Selector>& remote_ts, IpsecMode mode,
+                                                 const IpAddress& local, const IpAddress& remote,
+                                                 iana::SecurityProtocolId protocol, bool bundle,
+                                                 uint32_t reqid) {
+  std::vector<KernelPolicy> out;
+  const std::vector<iana::SecurityProtocolId> outer =
+      bundle ? std::vector{iana::SecurityProtocolId::AH} : std::vector<iana::SecurityProtocolId>{};
+  for (const auto& l : local_ts) {
+    for (const auto& r : remote_ts) {
+      if (!same_family(l, r) || !protocols_compatible(l, r)) continue;
+      out.push_back({l, r, PolicyDirection::out, mode, local, remote, protocol, reqid, outer});
+      out.push_back({r, l, PolicyDirection::in, mode, remote, local, protocol, reqid, outer});
       // Forwarded traffic needs its own policy in tunnel mode (RFC 4301 §5.2 via the Linux fwd direction).
-      if (child.mode == IpsecMode::tunnel) {
-        entries.push_back({&remote, &local, PolicyDirection::fwd, &sa.remote.address, &sa.local.address});
-      }
-      for (const auto& [src, dst, direction, from, to] : entries) {
-        if (auto added = add_policy(*src, *dst, direction, *from, *to); !added) {
-          return give_up(FailureReason::kernel_refused, added.error().message);
-        }
+      if (mode == IpsecMode::tunnel) {
+        out.push_back({r, l, PolicyDirection::fwd, mode, remote, local, protocol, reqid, outer});
       }
     }
   }
-  return Ok{};
+  return out;
 }
 
 void Engine::uninstall_child(ChildSa& child) {
@@ -368,7 +371,7 @@ void Engine::uninstall_child(ChildSa& child) {
   child.encapsulated_sas.clear();
 }
 
-void Engine::remove_child(IkeSa& sa, size_t index) {
+void Engine::remove_child(IkeSa& sa, size_t index, bool by_peer) {
   ChildSa& child = sa.children[index];
   for (size_t i = 0; i < sa.children.size(); ++i) {
     if (i == index || sa.children[i].reqid != child.reqid) continue;
@@ -385,7 +388,9 @@ void Engine::remove_child(IkeSa& sa, size_t index) {
     emit(ChildSaRekeyed{sa.unique_id, sa.connection->name, child.name, child.spi_in,
                         child.peer_rekey->new_spi_in});
   }
-  emit(ChildSaDeleted{sa.unique_id, sa.connection->name, child.name, child.spi_in, child.spi_out});
+  const bool closed_by_peer = by_peer && child.state != ChildSaState::rekeyed && !child.peer_rekey;
+  emit(ChildSaDeleted{sa.unique_id, sa.connection->name, child.name, child.spi_in, child.spi_out,
+                      closed_by_peer ? ChildDeleteCause::peer : ChildDeleteCause::local});
   sa.children.erase(sa.children.begin() + static_cast<std::ptrdiff_t>(index));
 }
 

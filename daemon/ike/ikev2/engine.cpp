@@ -245,13 +245,15 @@ IkeSa& Engine::add_sa(std::unique_ptr<IkeSa> sa) {
   return *(sas_[spi] = std::move(sa));
 }
 
-void Engine::remove_sa(IkeSa& sa) {
+void Engine::remove_sa(IkeSa& sa, ChildDeleteCause cause) {
   release_pending_child(sa);
   if (sa.child_request) release_child_request(sa, *sa.child_request);
   for (auto& child : sa.children) {
     uninstall_child(child);
+    // A child already replaced by a rekey closes nothing when its IKE SA goes.
+    const bool replaced = child.state == ChildSaState::rekeyed || child.peer_rekey.has_value();
     emit(ChildSaDeleted{sa.unique_id, sa.connection ? sa.connection->name : std::string{}, child.name,
-                        child.spi_in, child.spi_out});
+                        child.spi_in, child.spi_out, replaced ? ChildDeleteCause::local : cause});
   }
   if (sa.role == IkeRole::responder) by_initiator_.erase({sa.remote.to_string(), sa.spi_i});
   // Destroying the record wipes its keys: they live in secure_vector.
@@ -329,6 +331,11 @@ void Engine::send_reply(IkeSa& sa, const std::vector<crypto::Bytes>& datagrams) 
 void Engine::emit(Event event) { ports_.events.on_event(event); }
 
 Expected<uint64_t, std::string> Engine::initiate(std::string_view connection, std::string_view child) {
+  return start_child(connection, child, std::nullopt);
+}
+
+Expected<uint64_t, std::string> Engine::start_child(std::string_view connection, std::string_view child,
+                                                    const std::optional<TriggeringPacket>& trigger) {
   auto conn = std::find_if(connections_.begin(), connections_.end(),
                            [&](const auto& c) { return c->name == connection; });
   if (conn == connections_.end()) return unexpected("no connection named '" + std::string(connection) + "'");
@@ -341,6 +348,7 @@ Expected<uint64_t, std::string> Engine::initiate(std::string_view connection, st
   // §1.3.1: a further CHILD_SA rides on an IKE SA we already share with the peer.
   for (auto& [spi, existing] : sas_) {
     if (existing->connection == *conn && existing->state == IkeSaState::established) {
+      if (trigger) existing->acquired.insert_or_assign(child_config->name, *trigger);
       queue_work(*existing, {QueuedChildWork::Kind::create_child, child_config->name, 0, {}});
       return existing->unique_id;
     }
@@ -363,6 +371,7 @@ Expected<uint64_t, std::string> Engine::initiate(std::string_view connection, st
   sa->nonce_i.resize(settings_.nonce_size);
   ports_.rng.randomize(sa->nonce_i.data(), sa->nonce_i.size());
   sa->pending_child = PendingChild{&*child_config, 0, 0, 0, {}, {}};
+  if (trigger) sa->acquired.insert_or_assign(child_config->name, *trigger);
   IkeSa& added = add_sa(std::move(sa));
   const uint64_t id = added.unique_id;
   send_ike_sa_init_request(added, config.ike_proposals.front().key_exchange.front());

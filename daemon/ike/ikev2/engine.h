@@ -47,6 +47,33 @@ struct EngineCounters {
   // INVALID_SYNTAX sent back; each is also counted under decode_failed.
   uint64_t errors_answered = 0;
   uint64_t liveness_checks = 0;  // empty INFORMATIONAL requests sent after a silence of dpd_delay (§2.4)
+  // Kernel ACQUIREs not acted on: for a child already installed or being negotiated (the kernel repeats
+  // them while packets keep hitting the trap), or for a reqid that has no trap of ours.
+  uint64_t acquires_ignored = 0;
+  uint64_t acquires_unknown = 0;
+};
+
+// A read-only view of one trap (Engine::install_trap), for listings and tests.
+struct TrapSummary {
+  std::string connection;
+  std::string child;
+  uint32_t reqid = 0;
+  std::vector<Selector> local_ts;
+  std::vector<Selector> remote_ts;
+};
+
+// What an ACQUIRE led to.
+enum class AcquireOutcome : uint8_t {
+  initiated,      // a new IKE SA, or CREATE_CHILD_SA in the established one
+  in_progress,    // ignored: the child is installed or its negotiation (or its IKE SA's) is under way
+  unknown_reqid,  // ignored: no trap of ours has this reqid
+};
+
+struct AcquireResult {
+  AcquireOutcome outcome{};
+  std::string connection;  // empty for unknown_reqid
+  std::string child;
+  uint64_t ike_sa = 0;  // initiated: the IKE SA that negotiates the child
 };
 
 // A read-only view of one CHILD_SA, for listings and tests.
@@ -104,6 +131,25 @@ class Engine {
   // (§1.3.1) instead. Returns the IKE SA's unique id.
   Expected<uint64_t, std::string> initiate(std::string_view connection, std::string_view child);
 
+  // On-demand CHILD_SAs. A trap is the out, in and (tunnel mode) fwd policies `child` of `connection` would
+  // install, with the connection's addresses as tunnel endpoints and no SA behind them yet, under a reqid
+  // reserved for that child. Outbound traffic that hits the out policy makes the kernel send an ACQUIRE
+  // for the reqid (RFC 4301 §5.2). Every CHILD_SA of the child takes the trap's reqid, so the kernel finds
+  // its SAs through the trap's policies; it adds only the policies the trap does not already hold (narrowed
+  // selectors) and leaves the trap's in place when it goes, so the next packet triggers again. Installing
+  // a trap that exists replaces its policies and keeps its reqid (a reload may change the selectors).
+  // Needs both addresses of the connection. Returns the reqid.
+  Expected<uint32_t, std::string> install_trap(std::string_view connection, std::string_view child);
+  // Removes the trap's policies; CHILD_SAs of the child keep running (their own policies stay).
+  Expected<Ok, std::string> uninstall_trap(std::string_view connection, std::string_view child);
+  // The kernel's ACQUIRE for the trap with `reqid`, from a packet with these selectors (single addresses,
+  // its protocol and ports). Ignored while the child is installed or negotiated, or its connection's IKE SA
+  // is being set up; otherwise negotiates the child as initiate() does, with the packet's selectors first
+  // in TSi and TSr (§2.9). The error is why it could not be initiated.
+  Expected<AcquireResult, std::string> on_acquire(uint32_t reqid, const Selector& packet_src,
+                                                  const Selector& packet_dst);
+  std::vector<TrapSummary> traps() const;
+
   // Deletes the IKE SA and its children (§1.4.1): an established SA tells the peer first and goes when
   // the answer comes or retransmission gives up; one still being set up goes at once.
   Expected<Ok, std::string> terminate(uint64_t ike_sa);
@@ -143,8 +189,9 @@ class Engine {
   std::vector<std::shared_ptr<const ConnectionConfig>> connections_for(const ipsecd::Endpoint& local,
                                                                        const ipsecd::Endpoint& remote) const;
   IkeSa& add_sa(std::unique_ptr<IkeSa> sa);
-  // Forgets the SA, removing its children's kernel entries; no event.
-  void remove_sa(IkeSa& sa);
+  // Forgets the SA, removing its children's kernel entries; no event for the IKE SA, ChildSaDeleted with
+  // `cause` for each child.
+  void remove_sa(IkeSa& sa, ChildDeleteCause cause = ChildDeleteCause::ike_sa_gone);
   void fail_sa(IkeSa& sa, Failure failure);
   uint64_t fresh_spi();
   ike::Header header_for(const IkeSa& sa, iana::ExchangeType exchange, bool response,
@@ -205,6 +252,39 @@ class Engine {
   void on_ike_auth_request(IkeSa& sa, uint32_t message_id, const std::vector<ike::Payload>& payloads);
   void on_ike_auth_response(IkeSa& sa, const std::vector<ike::Payload>& payloads);
 
+  // Starts negotiating `child` as initiate() does; `trigger` is the packet of an ACQUIRE, if one started it.
+  Expected<uint64_t, std::string> start_child(std::string_view connection, std::string_view child,
+                                              const std::optional<TriggeringPacket>& trigger);
+
+  // trap.cpp (RFC 4301 §5.2, RFC 7296 §2.9): trap policies and ACQUIREs
+  struct Trap {
+    std::string connection;
+    std::string child;
+    std::vector<Selector> local_ts;
+    std::vector<Selector> remote_ts;
+    std::vector<KernelPolicyId> policies;  // as installed
+  };
+  // The reqid a new CHILD_SA of this child takes: its trap's, else a fresh one.
+  uint32_t reqid_for(std::string_view connection, std::string_view child);
+  // Whether `policy` is one of the trap policies of `reqid`, which a CHILD_SA leaves to the trap.
+  bool trap_holds(uint32_t reqid, const KernelPolicyId& policy) const;
+  // Whether `child` of `connection` is installed or being negotiated, or an IKE SA of the connection is
+  // being set up: an ACQUIRE for it then waits for that to finish.
+  bool negotiating(const std::string& connection, const std::string& child) const;
+  // TSi and TSr for a new CHILD_SA of `config`: the configured ones, after the packet that triggered it.
+  Expected<std::pair<std::vector<Selector>, std::vector<Selector>>, std::string> initial_selectors(
+      IkeSa& sa, const ChildConfig& config);
+  // Deletes the trap's policies, except those a live CHILD_SA of `reqid` needs: that child takes them.
+  void remove_trap_policies(uint32_t reqid, Trap& trap);
+
+  // The policies of a CHILD_SA (or trap) with these selectors: per pair of one family, out from `local`
+  // to `remote`, in back and, in tunnel mode, fwd (forwarded traffic, RFC 4301 §5.2 via Linux's fwd).
+  static std::vector<KernelPolicy> child_policies(const std::vector<Selector>& local_ts,
+                                                  const std::vector<Selector>& remote_ts, IpsecMode mode,
+                                                  const IpAddress& local, const IpAddress& remote,
+                                                  iana::SecurityProtocolId protocol, bool bundle,
+                                                  uint32_t reqid);
+
   // child_sa_setup.cpp (§1.3, §2.9, §2.17)
   Expected<std::vector<ike::Payload>, Failure> propose_first_child(IkeSa& sa, const ChildConfig& child);
   std::vector<ike::Payload> answer_first_child(IkeSa& sa, const std::vector<ike::Payload>& request);
@@ -231,8 +311,9 @@ class Engine {
   Expected<Ok, Failure> install_child_keyed(IkeSa& sa, ChildSa& child, const ChildConfig& config,
                                             const ChildKeying& keying, bool with_policies);
   // Removes one child: its SAs, and its policies unless a sibling with the same reqid (its rekeyed
-  // successor or predecessor) takes them over.
-  void remove_child(IkeSa& sa, size_t index);
+  // successor or predecessor) takes them over. `by_peer`: the peer's Delete, which closes the child
+  // unless a rekey replaced it.
+  void remove_child(IkeSa& sa, size_t index, bool by_peer = false);
   const ChildConfig* child_config(const IkeSa& sa, const std::string& name) const;
 
   // exchange_create_child_sa.cpp (§1.3.1, §1.3.3, §2.8.1, §2.25): further CHILD_SAs and CHILD_SA rekeys
@@ -291,6 +372,7 @@ class Engine {
   // Half-open responder SAs by the initiator's endpoint and SPI, so a repeated IKE_SA_INIT finds them.
   std::map<std::pair<std::string, uint64_t>, uint64_t> by_initiator_;
   std::optional<CookieIssuer> cookies_;  // made when first needed
+  std::map<uint32_t, Trap> traps_;       // by reqid
 };
 
 }  // namespace ipsecd::ikev2

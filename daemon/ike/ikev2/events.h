@@ -104,12 +104,20 @@ struct ChildSaFailed {
   Failure failure;
 };
 
+// Why a CHILD_SA went, for the daemon's close_action and dpd_action.
+enum class ChildDeleteCause : uint8_t {
+  local,        // our Delete, a hard expiry, or the old SA of a rekey (whoever deleted it)
+  peer,         // the peer deleted it, or its IKE SA (§1.4.1): close_action applies
+  ike_sa_gone,  // its IKE SA ended otherwise (failure, our Delete, timeout): IkeSaFailed/Deleted follows
+};
+
 struct ChildSaDeleted {
   uint64_t ike_sa = 0;
   std::string connection;
   std::string child;
   uint32_t spi_in = 0;
   uint32_t spi_out = 0;
+  ChildDeleteCause cause = ChildDeleteCause::local;
 };
 
 // A CHILD_SA replaced by a rekey (§1.3.3); the new one was reported by ChildSaInstalled before.

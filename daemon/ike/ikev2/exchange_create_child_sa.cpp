@@ -188,16 +188,15 @@ void Engine::start_create_child(IkeSa& sa, const ChildConfig& config) {
     emit(ChildSaFailed{
         sa.unique_id, sa.connection->name, config.name, {reason, std::nullopt, std::move(detail)}});
   };
-  auto tsi = resolve(config.local_ts, sa.local.address.view());
-  auto tsr = resolve(config.remote_ts, sa.remote.address.view());
-  if (!tsi || !tsr) {
-    fail(FailureReason::ts_unacceptable, !tsi ? tsi.error() : tsr.error());
+  auto ts = initial_selectors(sa, config);
+  if (!ts) {
+    fail(FailureReason::ts_unacceptable, ts.error());
     return;
   }
   ChildSaRequest request;
   request.kind = ChildSaRequest::Kind::create_child;
   request.config = &config;
-  request.reqid = next_reqid_++;
+  request.reqid = reqid_for(sa.connection->name, config.name);
   auto spis = allocate_child_spis(sa, config, request.reqid);
   if (!spis) {
     fail(FailureReason::kernel_refused, spis.error().message);
@@ -205,8 +204,8 @@ void Engine::start_create_child(IkeSa& sa, const ChildConfig& config) {
   }
   std::tie(request.spi_in, request.ah_spi_in) = *spis;
   request.transport = config.mode == IpsecMode::transport;
-  request.tsi = std::move(*tsi);
-  request.tsr = std::move(*tsr);
+  request.tsi = std::move(ts->first);
+  request.tsr = std::move(ts->second);
   send_child_request(sa, std::move(request), first_group(config));
 }
 

@@ -33,7 +33,7 @@ void Engine::on_informational_request(IkeSa& sa, uint32_t message_id,
       (child->transforms.protocol == iana::SecurityProtocolId::AH ? deleted_ah : deleted_esp)
           .push_back(child->spi_in);
       if (child->ah) deleted_ah.push_back(child->ah->spi_in);
-      remove_child(sa, static_cast<size_t>(child - sa.children.begin()));
+      remove_child(sa, static_cast<size_t>(child - sa.children.begin()), true);
     }
   }
 
@@ -46,7 +46,7 @@ void Engine::on_informational_request(IkeSa& sa, uint32_t message_id,
       if (IkeSa* successor = find_sa(sa.peer_ike_rekey->new_sa_spi)) move_children(sa, *successor);
     }
     IkeSaDeleted event{sa.unique_id, conn_name, true};
-    remove_sa(sa);
+    remove_sa(sa, ChildDeleteCause::peer);
     emit(std::move(event));
     return;
   }

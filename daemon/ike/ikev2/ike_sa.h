@@ -126,6 +126,14 @@ struct PeerIkeRekey {
   crypto::Bytes nonce_r;
 };
 
+// The packet whose kernel ACQUIRE started a negotiation (RFC 4301 §5.2): its own selectors go first in
+// TSi and TSr, before the configured ranges (RFC 7296 §2.9), so the responder can narrow to the policy
+// that covers it.
+struct TriggeringPacket {
+  Selector src;
+  Selector dst;
+};
+
 // The initiator's first CHILD_SA between sending IKE_AUTH and reading the answer.
 struct PendingChild {
   const ChildConfig* config = nullptr;  // points into IkeSa::connection
@@ -194,6 +202,8 @@ struct IkeSa {
   Identity peer_id;
   std::optional<PendingChild> pending_child;
   std::vector<ChildSa> children;
+  // Children being negotiated because of an ACQUIRE, by child name: read when the request is built.
+  std::map<std::string, TriggeringPacket, std::less<>> acquired;
 
   // CREATE_CHILD_SA (§1.3): our request in flight, work waiting for the window, the next IKE rekey, and
   // a peer's IKE rekey that collided with ours.
