@@ -104,4 +104,40 @@ TEST_CASE("SIGKILL and immediate restart: INITIAL_CONTACT replaces the peer's st
   restart_left(net, o, killed);
 }
 
+TEST_CASE("SIGKILL of the responder: the initiator's liveness check clears its side, up brings the tunnel back "
+          "after the restart",
+          "[daemon][restart]") {
+  auto o = restart_options(true);
+  o.left_start_action = "none";
+  TwoGateways net;
+  REQUIRE(net.error() == "");
+  std::string why;
+  if (!net.start(o, why)) FAIL(why);
+  REQUIRE(net.left().ctl("up gw --wait=30").status == 0);
+  require_one_tunnel(net, o);
+
+  net.right().stop(SIGKILL);
+  CHECK(net.right().kernel_sas().size() == 2);
+  CHECK(net.right().kernel_policies().size() == 3);
+  // The initiator checks liveness too (dpd_delay is per connection, both sides have it).
+  const bool dropped = wait_until(20s, [&] {
+    return net.left().status()["ike_sas"].empty() && net.left().kernel_sas().empty() &&
+           net.left().kernel_policies().empty();
+  });
+  INFO(net.logs());
+  REQUIRE(dropped);
+
+  if (!net.right().start(why)) FAIL(why);
+  CHECK(net.right().log().find("an earlier run of ipsecd left behind") != std::string::npos);
+  CHECK(net.right().kernel_sas().empty());
+  CHECK(net.right().kernel_policies().empty());
+  const auto up = net.left().ctl("up gw --wait=30");
+  INFO("up: " << up.output);
+  REQUIRE(up.status == 0);
+  require_one_tunnel(net, o);
+  CHECK(ping(net.left().ns(), net.left_inner(o), net.right_inner(o), 5).received == 5);
+  require_counters_match_kernel(net, o);
+  require_clean_down(net);
+}
+
 }  // namespace ipsecd::test
