@@ -76,9 +76,10 @@ void restart_left(TwoGateways& net, const TunnelOptions& o, const KilledLeft& ki
 
 }  // namespace
 
-TEST_CASE("SIGKILL and restart: the peer's liveness check drops the dead IKE SA, start_action brings the "
-          "tunnel back",
-          "[daemon][restart]") {
+TEST_CASE(
+    "SIGKILL and restart: the peer's liveness check drops the dead IKE SA, start_action brings the "
+    "tunnel back",
+    "[daemon][restart]") {
   const auto o = restart_options(true);
   TwoGateways net;
   REQUIRE(net.error() == "");
@@ -104,9 +105,10 @@ TEST_CASE("SIGKILL and immediate restart: INITIAL_CONTACT replaces the peer's st
   restart_left(net, o, killed);
 }
 
-TEST_CASE("SIGKILL of the responder: the initiator's liveness check clears its side, up brings the tunnel back "
-          "after the restart",
-          "[daemon][restart]") {
+TEST_CASE(
+    "SIGKILL of the responder: the initiator's liveness check clears its side, up brings the tunnel back "
+    "after the restart",
+    "[daemon][restart]") {
   auto o = restart_options(true);
   o.left_start_action = "none";
   TwoGateways net;

@@ -18,16 +18,20 @@ std::string tunnel_problem(TwoGateways& net, const TunnelOptions& o) {
   const auto left = children_of(net.left().status());
   const auto right = children_of(net.right().status());
   if (left.size() != 1 || right.size() != 1) {
-    return "CHILD_SAs listed: left " + std::to_string(left.size()) + ", right " + std::to_string(right.size());
+    return "CHILD_SAs listed: left " + std::to_string(left.size()) + ", right " +
+           std::to_string(right.size());
   }
-  if (left[0]["state"] != "installed" || right[0]["state"] != "installed") return "a CHILD_SA is not installed";
+  if (left[0]["state"] != "installed" || right[0]["state"] != "installed")
+    return "a CHILD_SA is not installed";
   if (left[0]["spi_out"] != right[0]["spi_in"] || left[0]["spi_in"] != right[0]["spi_out"]) {
-    return "the two sides' SPIs do not mirror each other: left " + left[0].dump() + ", right " + right[0].dump();
+    return "the two sides' SPIs do not mirror each other: left " + left[0].dump() + ", right " +
+           right[0].dump();
   }
   for (Gateway* gw : {&net.left(), &net.right()}) {
     const auto child = gw == &net.left() ? left[0] : right[0];
     const auto sas = gw->kernel_sas();
-    if (sas.size() != sas_per_side(o)) return gw->ns() + " kernel holds " + std::to_string(sas.size()) + " SAs";
+    if (sas.size() != sas_per_side(o))
+      return gw->ns() + " kernel holds " + std::to_string(sas.size()) + " SAs";
     for (const auto& spi : {child["spi_in"], child["spi_out"]}) {
       const auto sa = find_sa(sas, main_protocol(o), spi_of(spi));
       if (!sa) return gw->ns() + " kernel has no " + main_protocol(o) + " SA " + spi.dump();
@@ -94,8 +98,10 @@ void require_clean_down(TwoGateways& net) {
   for (Gateway* gw : {&net.left(), &net.right()}) {
     // The peer removes its SAs when it handles our Delete, before it answers; a short grace covers the
     // moment between its answer and our reading.
-    const bool clean = wait_until(2s, [&] { return gw->kernel_sas().empty() && gw->kernel_policies().empty(); });
-    INFO(gw->ns() << " SAs left: " << gw->kernel_sas().size() << ", policies left: " << gw->kernel_policies().size());
+    const bool clean =
+        wait_until(2s, [&] { return gw->kernel_sas().empty() && gw->kernel_policies().empty(); });
+    INFO(gw->ns() << " SAs left: " << gw->kernel_sas().size()
+                  << ", policies left: " << gw->kernel_policies().size());
     CHECK(clean);
     const auto status = gw->status();
     REQUIRE(status.is_object());

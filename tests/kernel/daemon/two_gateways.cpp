@@ -17,8 +17,8 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <exception>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -130,7 +130,7 @@ bool Gateway::start(std::string& why) {
     int status = 0;
     exited = exited || waitpid(pid_, &status, WNOHANG) == pid_;
     if (exited) return true;
-    struct stat st{};
+    struct stat st {};
     return stat(socket().c_str(), &st) == 0 && S_ISSOCK(st.st_mode) && ctl("version").status == 0;
   });
   if (exited) pid_ = -1;
@@ -240,8 +240,9 @@ TwoGateways::TwoGateways() : dir_("/tmp/ipsecd-kt"), left_("gw-left", dir_), rig
       " -n gw-left addr add 192.0.2.1/24 dev wan; " + i + " -n gw-right addr add 192.0.2.2/24 dev wan; " + i +
       " -n gw-left link set wan up; " + i + " -n gw-right link set wan up; " + i +
       " -n gw-left link add lan type dummy; " + i + " -n gw-right link add lan type dummy; " + i +
-      " -n gw-left addr add 198.51.100.1/24 dev lan; " + i + " -n gw-right addr add 203.0.113.1/24 dev lan; " + i +
-      " -n gw-left link set lan up; " + i + " -n gw-right link set lan up; " + i +
+      " -n gw-left addr add 198.51.100.1/24 dev lan; " + i +
+      " -n gw-right addr add 203.0.113.1/24 dev lan; " + i + " -n gw-left link set lan up; " + i +
+      " -n gw-right link set lan up; " + i +
       " -n gw-left route add 203.0.113.0/24 via 192.0.2.2 src 198.51.100.1; " + i +
       " -n gw-right route add 198.51.100.0/24 via 192.0.2.1 src 203.0.113.1";
   if (const auto r = run(setup); r.status != 0) error_ = "topology: " + r.output;
@@ -279,10 +280,11 @@ std::string TwoGateways::config(bool left_side, const TunnelOptions& o) const {
   std::string t = "[daemon]\nctl_socket = \"" + self.socket() + "\"\n" + o.daemon_extra + "\n";
   t += "[connections.gw]\nlocal_addr = \"" + local + "\"\nremote_addr = \"" + remote + "\"\n";
   t += "proposals = [\"" + o.ike_proposal + "\"]\n";
-  t += line("rekey_time", o.ike_rekey_time) + line("rekey_jitter", o.ike_rekey_jitter) + line("dpd_delay", o.dpd_delay);
+  t += line("rekey_time", o.ike_rekey_time) + line("rekey_jitter", o.ike_rekey_jitter) +
+       line("dpd_delay", o.dpd_delay);
   if (o.certificates) {
-    t += "\n[connections.gw.local]\nauth = \"pubkey\"\nid = \"" + local_id + "\"\ncerts = [\"" + pki_dir() + "/" +
-         local_cert + ".pem\", \"" + pki_dir() + "/intermediate-ca.pem\"]\n";
+    t += "\n[connections.gw.local]\nauth = \"pubkey\"\nid = \"" + local_id + "\"\ncerts = [\"" + pki_dir() +
+         "/" + local_cert + ".pem\", \"" + pki_dir() + "/intermediate-ca.pem\"]\n";
     t += "\n[connections.gw.remote]\nauth = \"pubkey\"\nid = \"" + remote_id + "\"\nca = [\"test-root\"]\n";
   } else {
     t += "\n[connections.gw.local]\nauth = \"psk\"\nid = \"" + local_id + "\"\n";
@@ -313,8 +315,8 @@ PingResult ping(const std::string& ns, const std::string& src, const std::string
                 const std::string& interval) {
   PingResult p;
   p.sent = count;
-  const auto r = run(ns_exec(ns) + "ping -c " + std::to_string(count) + " -i " + interval + " -W 2 -I " + src +
-                     " " + dst);
+  const auto r = run(ns_exec(ns) + "ping -c " + std::to_string(count) + " -i " + interval + " -W 2 -I " +
+                     src + " " + dst);
   p.output = r.output;
   static const std::regex summary(R"((\d+) packets transmitted, (\d+) packets received)");
   std::smatch m;
@@ -325,8 +327,8 @@ PingResult ping(const std::string& ns, const std::string& src, const std::string
   return p;
 }
 
-bool udp_roundtrip(const std::string& from, const std::string& src, const std::string& to, const std::string& dst,
-                   uint16_t port, std::string& why) {
+bool udp_roundtrip(const std::string& from, const std::string& src, const std::string& to,
+                   const std::string& dst, uint16_t port, std::string& why) {
   auto bound_socket = [&](const std::string& ns, const std::string& address) {
     EnterNetns in(ns);
     if (!in.error().empty()) return -1;
@@ -357,7 +359,8 @@ bool udp_roundtrip(const std::string& from, const std::string& src, const std::s
     char buffer[256];
     if (poll(&pfd, 1, 3000) == 1) {
       const ssize_t n = recv(receiver, buffer, sizeof buffer, 0);
-      ok = n == static_cast<ssize_t>(payload.size()) && std::memcmp(buffer, payload.data(), payload.size()) == 0;
+      ok = n == static_cast<ssize_t>(payload.size()) &&
+           std::memcmp(buffer, payload.data(), payload.size()) == 0;
       if (!ok) why = "the datagram arrived damaged";
     } else {
       why = "no datagram within 3 s";

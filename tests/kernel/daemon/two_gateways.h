@@ -3,8 +3,8 @@
 // independent reader of the kernel's SAs and policies.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <sys/types.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <functional>
@@ -133,8 +133,8 @@ const std::string& pki_dir();
 PingResult ping(const std::string& ns, const std::string& src, const std::string& dst, int count,
                 const std::string& interval = "0.2");
 // One UDP datagram (src, port) in `from` -> (dst, port) in `to`; true when it arrived intact.
-bool udp_roundtrip(const std::string& from, const std::string& src, const std::string& to, const std::string& dst,
-                   uint16_t port, std::string& why);
+bool udp_roundtrip(const std::string& from, const std::string& src, const std::string& to,
+                   const std::string& dst, uint16_t port, std::string& why);
 
 // Polls `done` every 100 ms until it is true or `limit` has passed; its last answer.
 bool wait_until(std::chrono::milliseconds limit, const std::function<bool()>& done);
