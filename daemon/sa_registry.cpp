@@ -59,16 +59,36 @@ std::string SaRegistry::apply(const ikev2::Event& event, std::chrono::steady_clo
           ike_[e.ike_sa] = std::move(record);
           by_connection_[e.connection].insert(e.ike_sa);
           return std::to_string(e.ike_sa);
-        } else if constexpr (std::is_same_v<T, ikev2::IkeSaFailed> || std::is_same_v<T, ikev2::IkeSaDeleted>) {
+        } else if constexpr (std::is_same_v<T, ikev2::IkeSaFailed> ||
+                             std::is_same_v<T, ikev2::IkeSaDeleted>) {
           remove_ike(e.ike_sa);
           return std::to_string(e.ike_sa);
         } else if constexpr (std::is_same_v<T, ikev2::IkeSaRekeyed>) {
-          // The successor was reported established before this event; the children move over to it.
+          // The engine reports the successor of an IKE SA rekey with this event only (no IkeSaEstablished),
+          // so its record starts as a copy of the predecessor's: a rekey keeps the connection, endpoints and
+          // identities (RFC 7296 §1.3.2, §2.18). The event does not carry the successor's transforms; the
+          // predecessor's are kept, which differ only when the proposals allowed another choice. Status
+          // takes the role from the engine, not from here. Then the children move over to it.
           auto old = ike_.find(e.old_ike_sa);
           auto fresh = ike_.find(e.new_ike_sa);
+          if (old != ike_.end() && fresh == ike_.end()) {
+            IkeSaRecord record = old->second;
+            record.unique_id = e.new_ike_sa;
+            record.established_at = now;
+            record.next_child = 1;
+            if (auto p = pending_ordinals_.find(e.new_ike_sa); p != pending_ordinals_.end()) {
+              record.next_child = p->second + 1;
+              pending_ordinals_.erase(p);
+            }
+            record.children.clear();
+            fresh = ike_.emplace(e.new_ike_sa, std::move(record)).first;
+            old = ike_.find(e.old_ike_sa);
+            by_connection_[e.connection].insert(e.new_ike_sa);
+          }
           if (old != ike_.end() && fresh != ike_.end()) {
             for (const uint32_t spi : old->second.children) {
-              if (auto child = children_.find(spi); child != children_.end()) child->second.ike_sa = e.new_ike_sa;
+              if (auto child = children_.find(spi); child != children_.end())
+                child->second.ike_sa = e.new_ike_sa;
               fresh->second.children.insert(spi);
             }
             old->second.children.clear();
