@@ -27,9 +27,15 @@ TEST_CASE("CHILD_SA and IKE SA rekeys under continuous ping traffic", "[daemon][
 
   // 200 requests 0.1 s apart: about 20 s, four rekey periods of the CHILD_SA and two of the IKE SA.
   const auto pinged = ping(net.left().ns(), net.left_inner(o), net.right_inner(o), 200, "0.1");
-  // Rekeys go on every few seconds; between them each side must be down to exactly one SA pair. The
+  // Rekeys go on every few seconds; between them each side must be down to exactly one SA pair, listed as
+  // completely as the first ones (IKE SA endpoints, identities, proposal) with the kernel's counters. The
   // events are read at such a moment, when no rekey is half done.
-  const bool settled = wait_until(10s, [&] { return exactly_one_tunnel(net, o); });
+  std::string problem;
+  const bool settled = wait_until(10s, [&] {
+    problem = one_tunnel_problem(net, o);
+    if (problem.empty()) problem = counters_problem(net, o);
+    return problem.empty();
+  });
   const auto events = net.left().stop_monitor();
   int child_rekeys = 0, ike_rekeys = 0, child_downs = 0, ike_downs = 0, failures = 0;
   std::string event_text;
@@ -54,14 +60,8 @@ TEST_CASE("CHILD_SA and IKE SA rekeys under continuous ping traffic", "[daemon][
   CHECK(pinged.sent == 200);
   CHECK(pinged.received >= 196);
 
+  INFO("last problem: " << problem);
   CHECK(settled);
-  require_one_tunnel(net, o);
-  for (Gateway* gw : {&net.left(), &net.right()}) {
-    const auto status = gw->status();
-    INFO(gw->ns() << " status: " << status.dump(1));
-    REQUIRE(status["ike_sas"].size() == 1);
-    CHECK(status["ike_sas"][0]["state"] == "established");
-  }
   CHECK(ping(net.left().ns(), net.left_inner(o), net.right_inner(o), 3).received == 3);
   require_clean_down(net);
 }

@@ -13,10 +13,21 @@ size_t sas_per_side(const TunnelOptions& o) { return !o.esp.empty() && !o.ah.emp
 // Tunnel mode on a gateway adds a fwd policy for the inbound direction (forwarded LAN traffic).
 size_t policies_per_side(const TunnelOptions& o) { return o.transport ? 2 : 3; }
 
-// Why the state is not one clean tunnel, or empty.
-std::string tunnel_problem(TwoGateways& net, const TunnelOptions& o) {
-  const auto left = children_of(net.left().status());
-  const auto right = children_of(net.right().status());
+}  // namespace
+
+std::string one_tunnel_problem(TwoGateways& net, const TunnelOptions& o) {
+  const auto left_status = net.left().status();
+  const auto right_status = net.right().status();
+  for (const auto* status : {&left_status, &right_status}) {
+    if (!status->is_object() || (*status)["ike_sas"].size() != 1) return "not exactly one IKE SA listed";
+    const auto& ike = (*status)["ike_sas"][0];
+    if (ike["state"] != "established") return "the IKE SA is " + ike["state"].dump();
+    for (const char* key : {"local", "remote", "local_id", "remote_id", "proposal"}) {
+      if (ike[key] == "") return std::string("the IKE SA's ") + key + " is empty: " + ike.dump();
+    }
+  }
+  const auto left = children_of(left_status);
+  const auto right = children_of(right_status);
   if (left.size() != 1 || right.size() != 1) {
     return "CHILD_SAs listed: left " + std::to_string(left.size()) + ", right " +
            std::to_string(right.size());
@@ -45,17 +56,34 @@ std::string tunnel_problem(TwoGateways& net, const TunnelOptions& o) {
   return {};
 }
 
-}  // namespace
-
 bool exactly_one_tunnel(TwoGateways& net, const TunnelOptions& options) {
-  return tunnel_problem(net, options).empty();
+  return one_tunnel_problem(net, options).empty();
 }
 
 void require_one_tunnel(TwoGateways& net, const TunnelOptions& options) {
-  const std::string problem = tunnel_problem(net, options);
+  const std::string problem = one_tunnel_problem(net, options);
   INFO("left status: " << net.left().status().dump(1));
   INFO("right status: " << net.right().status().dump(1));
   REQUIRE(problem == "");
+}
+
+std::string counters_problem(TwoGateways& net, const TunnelOptions& o) {
+  for (Gateway* gw : {&net.left(), &net.right()}) {
+    const auto children = children_of(gw->status());
+    const auto sas = gw->kernel_sas();
+    if (children.size() != 1) return gw->ns() + " lists " + std::to_string(children.size()) + " CHILD_SAs";
+    const auto& child = children[0];
+    const auto in = find_sa(sas, main_protocol(o), spi_of(child["spi_in"]));
+    const auto out = find_sa(sas, main_protocol(o), spi_of(child["spi_out"]));
+    if (!in || !out) return gw->ns() + " kernel lacks an SA of " + child.dump();
+    if (child["bytes_in"] != in->bytes || child["packets_in"] != in->packets ||
+        child["bytes_out"] != out->bytes || child["packets_out"] != out->packets) {
+      return gw->ns() + " status " + child.dump() + " but the kernel counts in " + std::to_string(in->bytes) +
+             " bytes " + std::to_string(in->packets) + " packets, out " + std::to_string(out->bytes) +
+             " bytes " + std::to_string(out->packets) + " packets";
+    }
+  }
+  return {};
 }
 
 void require_counters_match_kernel(TwoGateways& net, const TunnelOptions& options) {
