@@ -1,12 +1,14 @@
 // ControlService: ipsecctl requests answered from the Daemon, --wait bookkeeping, events to subscribers.
 #include "daemon/control_service.h"
 
+#include "crypto/ipsec_overhead.h"
 #include "daemon/event_text.h"
 
 #include <fmt/format.h>
 
 #include <grp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <type_traits>
 
@@ -42,6 +44,42 @@ std::string config_errors_text(const std::vector<config::ConfigError>& errors) {
   std::string out;
   for (const auto& error : errors) out += (out.empty() ? "" : "\n") + config::to_string(error);
   return out;
+}
+
+// What each packet gains and the MSS that fits 1500 octets (crypto/ipsec_overhead.h): the figures a user
+// needs for MTU and MSS clamping.
+void fill_overhead(ctl::ChildSaInfo& info, const ChildSaRecord& record, const ikev2::ChildSaSummary& child,
+                   bool udp_encapsulation, bool ipv6) {
+  crypto::SaFramingSpec spec;
+  if (record.transforms.protocol == iana::SecurityProtocolId::AH) {
+    spec.ah = record.transforms.integrity;
+  } else {
+    spec.esp = crypto::EspTransforms{record.transforms.encryption.id, record.transforms.integrity};
+    spec.ah = child.ah_integrity;
+  }
+  spec.tunnel = record.mode == ikev2::IpsecMode::tunnel;
+  spec.ipv6 = ipv6;
+  spec.udp_encapsulation = udp_encapsulation && spec.esp.has_value();
+  auto framing = crypto::sa_framing(spec);
+  if (!framing) return;
+  info.overhead_bytes = static_cast<uint32_t>(framing->worst_case_overhead());
+  info.mss_1500 = static_cast<uint32_t>(crypto::tcp_mss_for_path(*framing, spec, 1500));
+}
+
+// Time to the next rekey and to the hard limits, from the engine's schedule and the child's lifetimes.
+void fill_time_left(ctl::ChildSaInfo& info, const ChildSaRecord& record, const ikev2::ChildSaSummary& child,
+                    std::chrono::steady_clock::time_point now) {
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  if (child.rekey_at) info.rekey_in_seconds = duration_cast<seconds>(*child.rekey_at - now).count();
+  if (child.lifetime.hard_seconds != 0) {
+    const auto expires = record.installed_at + seconds(child.lifetime.hard_seconds);
+    info.life_in_seconds = duration_cast<seconds>(expires - now).count();
+  }
+  if (child.lifetime.hard_bytes != 0) {
+    const uint64_t used = std::max(info.bytes_in, info.bytes_out);
+    info.bytes_left = used >= child.lifetime.hard_bytes ? 0 : child.lifetime.hard_bytes - used;
+  }
 }
 
 }  // namespace
@@ -147,7 +185,7 @@ ctl::Status ControlService::status() const {
       if (const ChildSaRecord* r = daemon_.sas().child_sa(child.spi_in)) {
         c.unique_id = r->ordinal;
         c.mode = r->mode == ikev2::IpsecMode::tunnel ? "tunnel" : "transport";
-        c.protocol = std::string(iana::name(r->transforms.protocol));
+        c.protocol = child.ah_integrity ? "ESP+AH" : std::string(iana::name(r->transforms.protocol));
         c.encryption = encryption_text(r->transforms);
         if (r->transforms.integrity != iana::IntegrityAlgorithm::NONE) {
           c.integrity = std::string(iana::name(r->transforms.integrity));
@@ -169,7 +207,9 @@ ctl::Status ControlService::status() const {
             c.bytes_out = out->counters.bytes;
             c.packets_out = out->counters.packets;
           }
+          fill_overhead(c, *r, child, summary.nat.udp_encapsulation(), record->remote.address.family == AF_INET6);
         }
+        fill_time_left(c, *r, child, now);
       }
       info.children.push_back(std::move(c));
     }

@@ -477,7 +477,10 @@ std::vector<IkeSaSummary> Engine::ike_sas() const {
                    sa->nat};
     for (const auto& c : sa->children) {
       s.children.push_back(c.name);
-      s.child_sas.push_back({c.name, c.reqid, c.spi_in, c.spi_out, c.state});
+      const ChildConfig* config = child_config(*sa, c.name);
+      s.child_sas.push_back({c.name, c.reqid, c.spi_in, c.spi_out, c.state, c.rekey_at,
+                             config != nullptr ? config->lifetime : SaLifetime{},
+                             c.ah ? std::optional(c.ah->transforms.integrity) : std::nullopt});
     }
     out.push_back(std::move(s));
   }

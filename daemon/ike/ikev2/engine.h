@@ -83,6 +83,9 @@ struct ChildSaSummary {
   uint32_t spi_in = 0;
   uint32_t spi_out = 0;
   ChildSaState state{};
+  std::optional<TimePoint> rekey_at;                      // when our next rekey of it is due
+  SaLifetime lifetime;                                    // its kernel limits, from the child's config
+  std::optional<iana::IntegrityAlgorithm> ah_integrity;  // set for an ESP+AH bundle: its AH transform
 };
 
 // A read-only view of one IKE SA, for listings and tests.

@@ -105,6 +105,16 @@ void require_counters_match_kernel(TwoGateways& net, const TunnelOptions& option
     CHECK(in->packets > 0);
     CHECK(out->packets > 0);
     CHECK(child["mode"] == (options.transport ? "transport" : "tunnel"));
+    CHECK(child["protocol"] == (options.ah.empty() ? "ESP" : options.esp.empty() ? "AH" : "ESP+AH"));
+    // ESP/AH framing from the negotiated transforms (crypto/ipsec_overhead.h): a tunnel adds an outer
+    // header, a bundle an AH header; either way the MSS for a 1500-octet path is below the plain 1460.
+    const auto overhead = child["overhead_bytes"].get<int>();
+    CHECK(overhead >= (options.transport ? 24 : 44));
+    CHECK(overhead <= 120);
+    const auto mss = child["mss_1500"].get<int>();
+    CHECK(mss >= 1300);
+    CHECK(mss <= 1460 - (options.transport ? 0 : 20) - 16);
+    CHECK(child["life_in_seconds"].is_number());
     if (sas_per_side(options) == 4) {
       // The AH SAs of the bundle wrap every ESP packet: same packet counts, in each direction.
       long long ah_in = -1, ah_out = -1;
