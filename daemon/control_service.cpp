@@ -251,13 +251,16 @@ void ControlService::up(const ctl::UpArgs& args, ctl::Responder responder) {
   for (const auto& child : connection->children) {
     if (!args.child || child.name == *args.child) wait.children.insert(child.name);
   }
+  start_wait(std::move(wait), *args.wait_seconds, "the CHILD_SAs were not installed in time");
+}
+
+void ControlService::start_wait(Wait wait, uint32_t seconds, std::string timeout_reason) {
   waits_.push_back(std::move(wait));
   auto it = std::prev(waits_.end());
-  it->timer = daemon_.loop().add_timer(io::EventLoop::Clock::now() + std::chrono::seconds(*args.wait_seconds),
-                                       [this, it] {
+  it->timer = daemon_.loop().add_timer(io::EventLoop::Clock::now() + std::chrono::seconds(seconds),
+                                       [this, it, reason = std::move(timeout_reason)] {
                                          it->timer = 0;
-                                         it->responder.fail(ctl::ErrorCode::timeout,
-                                                            "the CHILD_SAs were not installed in time");
+                                         it->responder.fail(ctl::ErrorCode::timeout, reason);
                                          finish(it);
                                        });
 }
@@ -273,15 +276,7 @@ void ControlService::down(const ctl::DownArgs& args, ctl::Responder responder) {
     return;
   }
   Wait wait{responder, args.conn, 0, {}, {}, {ids->begin(), ids->end()}, *ids, false, 0};
-  waits_.push_back(std::move(wait));
-  auto it = std::prev(waits_.end());
-  it->timer = daemon_.loop().add_timer(io::EventLoop::Clock::now() + std::chrono::seconds(*args.wait_seconds),
-                                       [this, it] {
-                                         it->timer = 0;
-                                         it->responder.fail(ctl::ErrorCode::timeout,
-                                                            "the IKE SAs were not gone in time");
-                                         finish(it);
-                                       });
+  start_wait(std::move(wait), *args.wait_seconds, "the IKE SAs were not gone in time");
 }
 
 void ControlService::reload(const ctl::ReloadArgs& args, ctl::Responder responder) {

@@ -47,6 +47,8 @@ class ControlService final : public ctl::ControlHandler {
     bool is_up = true;
     io::EventLoop::TimerId timer = 0;
   };
+  // Keeps `wait` until the events complete it or `seconds` pass (then a timeout with `timeout_reason`).
+  void start_wait(Wait wait, uint32_t seconds, std::string timeout_reason);
   void finish(std::list<Wait>::iterator wait);
 
   Daemon& daemon_;

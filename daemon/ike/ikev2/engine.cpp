@@ -330,24 +330,32 @@ void Engine::send_reply(IkeSa& sa, const std::vector<crypto::Bytes>& datagrams) 
 
 void Engine::emit(Event event) { ports_.events.on_event(event); }
 
+Expected<Engine::ConfiguredChild, std::string> Engine::configured_child(std::string_view connection,
+                                                                        std::string_view child) const {
+  auto conn = std::find_if(connections_.begin(), connections_.end(),
+                           [&](const auto& c) { return c->name == connection; });
+  if (conn == connections_.end()) return unexpected("no connection named '" + std::string(connection) + "'");
+  auto child_config = std::find_if((*conn)->children.begin(), (*conn)->children.end(),
+                                   [&](const ChildConfig& c) { return c.name == child; });
+  if (child_config == (*conn)->children.end()) {
+    return unexpected("connection '" + (*conn)->name + "' has no child '" + std::string(child) + "'");
+  }
+  return ConfiguredChild{*conn, &*child_config};
+}
+
 Expected<uint64_t, std::string> Engine::initiate(std::string_view connection, std::string_view child) {
   return start_child(connection, child, std::nullopt);
 }
 
 Expected<uint64_t, std::string> Engine::start_child(std::string_view connection, std::string_view child,
                                                     const std::optional<TriggeringPacket>& trigger) {
-  auto conn = std::find_if(connections_.begin(), connections_.end(),
-                           [&](const auto& c) { return c->name == connection; });
-  if (conn == connections_.end()) return unexpected("no connection named '" + std::string(connection) + "'");
-  const ConnectionConfig& config = **conn;
-  auto child_config = std::find_if(config.children.begin(), config.children.end(),
-                                   [&](const ChildConfig& c) { return c.name == child; });
-  if (child_config == config.children.end()) {
-    return unexpected("connection '" + config.name + "' has no child '" + std::string(child) + "'");
-  }
+  auto found = configured_child(connection, child);
+  if (!found) return unexpected(found.error());
+  const ConnectionConfig& config = *found->connection;
+  const ChildConfig* child_config = found->child;
   // §1.3.1: a further CHILD_SA rides on an IKE SA we already share with the peer.
   for (auto& [spi, existing] : sas_) {
-    if (existing->connection == *conn && existing->state == IkeSaState::established) {
+    if (existing->connection == found->connection && existing->state == IkeSaState::established) {
       if (trigger) existing->acquired.insert_or_assign(child_config->name, *trigger);
       queue_work(*existing, {QueuedChildWork::Kind::create_child, child_config->name, 0, {}});
       return existing->unique_id;
@@ -364,13 +372,13 @@ Expected<uint64_t, std::string> Engine::start_child(std::string_view connection,
   sa->unique_id = next_unique_id_++;
   sa->role = IkeRole::initiator;
   sa->state = IkeSaState::init_sent;
-  sa->connection = *conn;
+  sa->connection = found->connection;
   sa->local = {*config.local_address, config.local_port};
   sa->remote = {*config.remote_address, config.remote_port};
   sa->spi_i = fresh_spi();
   sa->nonce_i.resize(settings_.nonce_size);
   ports_.rng.randomize(sa->nonce_i.data(), sa->nonce_i.size());
-  sa->pending_child = PendingChild{&*child_config, 0, 0, 0, {}, {}};
+  sa->pending_child = PendingChild{child_config, 0, 0, 0, {}, {}};
   if (trigger) sa->acquired.insert_or_assign(child_config->name, *trigger);
   IkeSa& added = add_sa(std::move(sa));
   const uint64_t id = added.unique_id;

@@ -256,6 +256,12 @@ class Engine {
   void on_ike_auth_response(IkeSa& sa, const std::vector<ike::Payload>& payloads);
 
   // Starts negotiating `child` as initiate() does; `trigger` is the packet of an ACQUIRE, if one started it.
+  // A configured connection and one of its children, by name; an error names what is missing.
+  struct ConfiguredChild {
+    std::shared_ptr<const ConnectionConfig> connection;
+    const ChildConfig* child = nullptr;  // points into *connection
+  };
+  Expected<ConfiguredChild, std::string> configured_child(std::string_view connection, std::string_view child) const;
   Expected<uint64_t, std::string> start_child(std::string_view connection, std::string_view child,
                                               const std::optional<TriggeringPacket>& trigger);
 

@@ -19,15 +19,10 @@ bool contained_in_any(const std::vector<Selector>& configured, const Selector& p
 }  // namespace
 
 Expected<uint32_t, std::string> Engine::install_trap(std::string_view connection, std::string_view child) {
-  auto conn = std::find_if(connections_.begin(), connections_.end(),
-                           [&](const auto& c) { return c->name == connection; });
-  if (conn == connections_.end()) return unexpected("no connection named '" + std::string(connection) + "'");
-  const ConnectionConfig& config = **conn;
-  auto child_config = std::find_if(config.children.begin(), config.children.end(),
-                                   [&](const ChildConfig& c) { return c.name == child; });
-  if (child_config == config.children.end()) {
-    return unexpected("connection '" + config.name + "' has no child '" + std::string(child) + "'");
-  }
+  auto found = configured_child(connection, child);
+  if (!found) return unexpected(found.error());
+  const ConnectionConfig& config = *found->connection;
+  const ChildConfig* child_config = found->child;
   // The trap's template names the tunnel's outer addresses, and a dynamic selector needs them too.
   if (!config.local_address || !config.remote_address) {
     return unexpected("connection '" + config.name + "' needs local and remote addresses for a trap");
