@@ -142,7 +142,10 @@ std::vector<Named> gather(Diagnostics& diagnostics, const std::vector<std::uniqu
       continue;
     }
     for (auto& [name, table] : tables_in_file_order(diagnostics, *parent, section)) {
-      auto earlier = std::find_if(all.begin(), all.end(), [&](const Named& n) { return n.name == name; });
+      // clang 14 (the fuzz build) cannot capture a structured binding: compare through a plain reference.
+      const std::string& this_name = name;
+      auto earlier =
+          std::find_if(all.begin(), all.end(), [&](const Named& n) { return n.name == this_name; });
       if (earlier != all.end()) {
         diagnostics.add(table->source(), section + "." + name,
                         std::string(what) + " \"" + name + "\" is already defined at " + position(*earlier->table));
