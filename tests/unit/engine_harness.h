@@ -237,6 +237,31 @@ struct Side {
 
 // Initiator `a` at 192.0.2.1 and responder `b` at 192.0.2.2, one clock. `filter` sees every datagram
 // before delivery and says how often to deliver it (0 drops it, 2 duplicates it).
+// Timer driving shared by the two-engine fixtures (EnginePair, RekeyPair, the NAT test's network): `Net`
+// has a ManualClock `clock`, sides `a` and `b` holding an `engine`, and pump() delivering what is queued.
+template <typename Net>
+void run_engines_until(Net& net, TimePoint t) {
+  net.clock.set(t);
+  net.a.engine->on_timer(t);
+  net.b.engine->on_timer(t);
+  net.pump();
+}
+
+// Follows both engines' next_deadline() up to `limit`, never moving the clock back, then sets it there.
+template <typename Net>
+void follow_engine_deadlines(Net& net, TimePoint limit) {
+  for (int steps = 0; steps < 10000; ++steps) {
+    std::optional<TimePoint> next;
+    for (const auto* engine : {net.a.engine.get(), net.b.engine.get()}) {
+      auto due = engine->next_deadline();
+      if (due && (!next || *due < *next)) next = due;
+    }
+    if (!next || *next > limit) break;
+    net.run_until(std::max(*next, net.clock.now()));
+  }
+  net.clock.set(limit);
+}
+
 struct EnginePair {
   ManualClock clock;
   Side a{clock, 0xa1, 0xa0000001, "192.0.2.1"};
@@ -265,26 +290,9 @@ struct EnginePair {
   }
 
   // Moves the clock to `t`, runs both engines' timers and delivers what they sent.
-  void run_until(TimePoint t) {
-    clock.set(t);
-    a.engine->on_timer(t);
-    b.engine->on_timer(t);
-    pump();
-  }
-
+  void run_until(TimePoint t) { run_engines_until(*this, t); }
   // Follows next_deadline() until nothing is due before `limit`.
-  void run_timers_until(TimePoint limit) {
-    for (;;) {
-      std::optional<TimePoint> next;
-      for (Side* s : {&a, &b}) {
-        auto d = s->engine->next_deadline();
-        if (d && (!next || *d < *next)) next = d;
-      }
-      if (!next || *next > limit) break;
-      run_until(*next);
-    }
-    clock.set(limit);
-  }
+  void run_timers_until(TimePoint limit) { follow_engine_deadlines(*this, limit); }
 
   uint64_t initiate() {
     auto id = a.engine->initiate("conn", "net");

@@ -112,26 +112,9 @@ struct RekeyPair {
     FAIL("engines did not settle");
   }
 
-  void run_until(TimePoint t) {
-    clock.set(t);
-    a.engine->on_timer(t);
-    b.engine->on_timer(t);
-    pump();
-  }
-
+  void run_until(TimePoint t) { run_engines_until(*this, t); }
   // Follows both engines' deadlines up to `limit`.
-  void run_timers_until(TimePoint limit) {
-    for (int steps = 0; steps < 10000; ++steps) {
-      std::optional<TimePoint> next;
-      for (RekeySide* s : {&a, &b}) {
-        auto d = s->engine->next_deadline();
-        if (d && (!next || *d < *next)) next = d;
-      }
-      if (!next || *next > limit) break;
-      run_until(std::max(*next, clock.now()));
-    }
-    clock.set(limit);
-  }
+  void run_timers_until(TimePoint limit) { follow_engine_deadlines(*this, limit); }
 
   void establish() {
     REQUIRE(a.engine->initiate("conn", "net"));

@@ -134,25 +134,8 @@ struct NatNetwork {
     FAIL("engines did not settle");
   }
 
-  void run_until(TimePoint t) {
-    clock.set(t);
-    a.engine->on_timer(t);
-    b.engine->on_timer(t);
-    pump();
-  }
-
-  void run_timers_until(TimePoint limit) {
-    for (;;) {
-      std::optional<TimePoint> next;
-      for (Side* s : {&a, &b}) {
-        auto due = s->engine->next_deadline();
-        if (due && (!next || *due < *next)) next = due;
-      }
-      if (!next || *next > limit) break;
-      run_until(*next);
-    }
-    clock.set(limit);
-  }
+  void run_until(TimePoint t) { run_engines_until(*this, t); }
+  void run_timers_until(TimePoint limit) { follow_engine_deadlines(*this, limit); }
 
   void initiate() {
     REQUIRE(a.engine->initiate("conn", "net"));
