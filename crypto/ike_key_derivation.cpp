@@ -95,27 +95,16 @@ Expected<IkeSaKeys, std::string> derive_ike_sa_keys(const Prf& prf, ByteView ske
 Expected<ChildSaKeys, std::string> derive_child_sa_keys(const Prf& prf, ByteView sk_d,
                                                         ByteView pfs_shared_secret, ByteView ni, ByteView nr,
                                                         ChildSaKeyLengths lengths) {
-  SecureBytes seed;
-  seed.reserve(pfs_shared_secret.size() + ni.size() + nr.size());
-  append(seed, pfs_shared_secret);
-  append(seed, ni);
-  append(seed, nr);
-  auto material = prf_plus(prf, sk_d, seed, 2 * (lengths.encryption + lengths.integrity));
-  if (!material) return unexpected(material.error());
-
-  KeyCutter cut(*material);
-  ChildSaKeys keys;
-  keys.initiator_to_responder.encryption = cut.take(lengths.encryption);
-  keys.initiator_to_responder.integrity = cut.take(lengths.integrity);
-  keys.responder_to_initiator.encryption = cut.take(lengths.encryption);
-  keys.responder_to_initiator.integrity = cut.take(lengths.integrity);
-  return keys;
+  auto keys = derive_child_sa_bundle_keys(prf, sk_d, pfs_shared_secret, ni, nr, {lengths});
+  if (!keys) return unexpected(keys.error());
+  return std::move(keys->front());
 }
 
 Expected<std::vector<ChildSaKeys>, std::string> derive_child_sa_bundle_keys(
     const Prf& prf, ByteView sk_d, ByteView pfs_shared_secret, ByteView ni, ByteView nr,
     const std::vector<ChildSaKeyLengths>& lengths) {
   SecureBytes seed;
+  seed.reserve(pfs_shared_secret.size() + ni.size() + nr.size());
   append(seed, pfs_shared_secret);
   append(seed, ni);
   append(seed, nr);

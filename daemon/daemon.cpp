@@ -152,9 +152,11 @@ void Daemon::after_engine() {
 }
 
 void Daemon::on_datagram(const ReceivedDatagram& datagram) {
-  const auto before = engine_->counters();
+  // The drop counters are compared only for the debug line: no copy of them on the packet path otherwise.
+  const bool debug = log_.enabled(LogLevel::debug);
+  const auto before = debug ? engine_->counters() : ikev2::EngineCounters{};
   engine_->handle_datagram(datagram.local, datagram.remote, datagram.bytes);
-  if (log_.enabled(LogLevel::debug)) {
+  if (debug) {
     const auto& after = engine_->counters();
     const auto dropped = (after.decode_failed + after.integrity_failed + after.unknown_spi + after.out_of_window +
                           after.unexpected) -

@@ -68,33 +68,28 @@ UdpSocket* IkeSockets::socket_for(const Endpoint& local) {
 }
 
 void IkeSockets::send(const Endpoint& local, const Endpoint& remote, crypto::ByteView bytes) {
-  UdpSocket* socket = socket_for(local);
-  if (socket == nullptr) {
-    ++counters_.send_failed;
-    if (errors_) errors_("no IKE socket for local endpoint " + local.to_string());
-    return;
-  }
-  if (auto sent = socket->send(local.address, remote, bytes); !sent) {
-    ++counters_.send_failed;
-    if (errors_) errors_(sent.error().message);
-    return;
-  }
-  ++counters_.sent;
+  send_through(local, counters_.sent, [&](UdpSocket& socket) { return socket.send(local.address, remote, bytes); });
 }
 
 void IkeSockets::send_keepalive(const Endpoint& local, const Endpoint& remote) {
+  send_through(local, counters_.keepalives_sent,
+               [&](UdpSocket& socket) { return socket.send_keepalive(local.address, remote); });
+}
+
+template <typename SendFunction>
+void IkeSockets::send_through(const Endpoint& local, uint64_t& sent_counter, SendFunction send_function) {
   UdpSocket* socket = socket_for(local);
   if (socket == nullptr) {
     ++counters_.send_failed;
     if (errors_) errors_("no IKE socket for local endpoint " + local.to_string());
     return;
   }
-  if (auto sent = socket->send_keepalive(local.address, remote); !sent) {
+  if (auto sent = send_function(*socket); !sent) {
     ++counters_.send_failed;
     if (errors_) errors_(sent.error().message);
     return;
   }
-  ++counters_.keepalives_sent;
+  ++sent_counter;
 }
 
 IkeSocketCounters IkeSockets::counters() const {

@@ -48,6 +48,10 @@ class IkeSockets final : public ikev2::DatagramSink {
   explicit IkeSockets(std::vector<UdpSocket> sockets) : sockets_(std::move(sockets)) {}
   void drain(UdpSocket& socket);
   UdpSocket* socket_for(const Endpoint& local);
+  // Sends on the socket of `local` with `send_function`, counting a success in `sent_counter` and a
+  // failure (no such socket, or the send's error) in send_failed.
+  template <typename SendFunction>
+  void send_through(const Endpoint& local, uint64_t& sent_counter, SendFunction send_function);
 
   std::vector<UdpSocket> sockets_;
   Receiver receiver_;
