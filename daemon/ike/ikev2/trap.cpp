@@ -38,14 +38,15 @@ Expected<uint32_t, std::string> Engine::install_trap(std::string_view connection
   });
   const uint32_t reqid = existing != traps_.end() ? existing->first : reqid_for(config.name, child_config->name);
   Trap trap{config.name, child_config->name, *local_ts, *remote_ts, {}};
+  const auto wanted = child_policies(trap.local_ts, trap.remote_ts, child_config->mode, *config.local_address,
+                                     *config.remote_address, child_config->protocol(), child_config->bundle(),
+                                     reqid);
   if (existing != traps_.end()) {
     Trap old = std::move(existing->second);
     traps_.erase(existing);
     // Policies both the old and the new selectors need stay in place, so no packet passes unprotected
     // between the two.
-    for (const auto& policy : child_policies(trap.local_ts, trap.remote_ts, child_config->mode,
-                                             *config.local_address, *config.remote_address,
-                                             child_config->protocol(), child_config->bundle(), reqid)) {
+    for (const auto& policy : wanted) {
       const KernelPolicyId id{policy.src, policy.dst, policy.direction};
       auto held = std::find(old.policies.begin(), old.policies.end(), id);
       if (held == old.policies.end()) continue;
@@ -55,9 +56,7 @@ Expected<uint32_t, std::string> Engine::install_trap(std::string_view connection
     remove_trap_policies(reqid, old);
   }
 
-  for (const auto& policy :
-       child_policies(trap.local_ts, trap.remote_ts, child_config->mode, *config.local_address,
-                      *config.remote_address, child_config->protocol(), child_config->bundle(), reqid)) {
+  for (const auto& policy : wanted) {
     const KernelPolicyId id{policy.src, policy.dst, policy.direction};
     if (std::find(trap.policies.begin(), trap.policies.end(), id) != trap.policies.end()) continue;
     // A live CHILD_SA of this reqid may hold the policy already: the trap takes it over, so it outlives
