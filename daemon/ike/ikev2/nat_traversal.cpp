@@ -80,14 +80,16 @@ void Engine::move_encapsulated_children(IkeSa& sa, const ipsecd::Endpoint& old_l
     // A tunnel's policies name its outer addresses in their template, by which the kernel finds the
     // outbound SA: they must name the new ones. (Transport-mode policies name no outer addresses.)
     if (ok && addresses_changed && child.mode == IpsecMode::tunnel && !child.encapsulated_sas.empty()) {
-      for (const auto& id : child.kernel_policies) {
-        const bool out = id.direction == PolicyDirection::out;
-        const IpAddress& from = out ? sa.local.address : sa.remote.address;
-        const IpAddress& to = out ? sa.remote.address : sa.local.address;
+      // The child's policies as child_policies builds them for the new addresses; the ones a trap holds
+      // for it are not the child's to move.
+      for (const auto& policy : child_policies(child.local_ts, child.remote_ts, child.mode, sa.local.address,
+                                               sa.remote.address, child.transforms.protocol, child.ah.has_value(),
+                                               child.reqid)) {
+        const KernelPolicyId id{policy.src, policy.dst, policy.direction};
+        if (std::find(child.kernel_policies.begin(), child.kernel_policies.end(), id) == child.kernel_policies.end()) {
+          continue;
+        }
         (void)ports_.kernel.delete_policy(id);
-        KernelPolicy policy{id.src, id.dst, id.direction,           child.mode, from,
-                            to,     child.transforms.protocol, child.reqid, {}};
-        if (child.ah) policy.outer_protocols = {iana::SecurityProtocolId::AH};
         if (!ports_.kernel.add_policy(policy)) ok = false;
       }
     }
