@@ -176,7 +176,7 @@ void read_local(Diagnostics& diagnostics, const std::string& path, const toml::t
       ok = false;
       return;
     }
-    config.local_id = ikev2::parse_identity(config.local_address->to_string()).value();
+    config.local_id = ikev2::address_identity(*config.local_address);
   }
 }
 

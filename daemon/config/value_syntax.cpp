@@ -1,6 +1,8 @@
 // Parsing of durations, byte counts and pre-shared keys written as TOML strings.
 #include "daemon/config/value_syntax.h"
 
+#include <botan/hex.h>
+
 #include <cctype>
 #include <charconv>
 #include <limits>
@@ -29,13 +31,6 @@ bool multiply(uint64_t& value, uint64_t factor) {
   if (factor != 0 && value > std::numeric_limits<uint64_t>::max() / factor) return false;
   value *= factor;
   return true;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -83,16 +78,12 @@ Expected<crypto::SecureBytes, std::string> parse_psk(std::string_view text) {
     if (hex.empty() || hex.size() % 2 != 0) {
       return unexpected(std::string("a hex pre-shared key (0x...) needs an even, non-zero number of hex digits"));
     }
-    crypto::SecureBytes key;
-    key.reserve(hex.size() / 2);
-    for (size_t i = 0; i < hex.size(); i += 2) {
-      const int high = hex_value(hex[i]);
-      const int low = hex_value(hex[i + 1]);
-      // The offending character is not echoed: it is part of a secret.
-      if (high < 0 || low < 0) return unexpected(std::string("a hex pre-shared key (0x...) may hold only hex digits"));
-      key.push_back(static_cast<uint8_t>(high * 16 + low));
+    try {
+      return Botan::hex_decode_locked(hex.data(), hex.size(), false);
+    } catch (const std::exception&) {
+      // Botan's message names the offending character, which is part of a secret: not echoed.
+      return unexpected(std::string("a hex pre-shared key (0x...) may hold only hex digits"));
     }
-    return key;
   }
   return crypto::SecureBytes(text.begin(), text.end());
 }

@@ -36,6 +36,9 @@ struct Identity {
 // DER-encoded in the given order; RDN values may not contain ','), "keyid:0a1b..." (ID_KEY_ID, hex).
 Expected<Identity, std::string> parse_identity(std::string_view text);
 
+// ID_IPV4_ADDR or ID_IPV6_ADDR for an address.
+Identity address_identity(const IpAddress& address);
+
 // Back to text for events and logs, in the forms parse_identity reads.
 std::string to_string(const Identity& identity);
 

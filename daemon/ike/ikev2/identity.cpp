@@ -61,6 +61,13 @@ const std::map<std::string, std::string> kShortNames{
 
 }  // namespace
 
+Identity address_identity(const IpAddress& address) {
+  const auto view = address.view();
+  return Identity{address.family == AF_INET6 ? iana::IdentificationType::ID_IPV6_ADDR
+                                             : iana::IdentificationType::ID_IPV4_ADDR,
+                  crypto::Bytes(view.begin(), view.end())};
+}
+
 Expected<Identity, std::string> parse_identity(std::string_view input) {
   const std::string_view text = trim(input);
   if (text.empty()) return unexpected(std::string("an identity may not be empty"));
@@ -73,12 +80,7 @@ Expected<Identity, std::string> parse_identity(std::string_view input) {
       return unexpected("'" + std::string(text.substr(6)) + "' is not hex");
     }
   }
-  if (auto ip = IpAddress::parse(text)) {
-    const auto view = ip->view();
-    return Identity{ip->family == AF_INET6 ? iana::IdentificationType::ID_IPV6_ADDR
-                                           : iana::IdentificationType::ID_IPV4_ADDR,
-                    crypto::Bytes(view.begin(), view.end())};
-  }
+  if (auto ip = IpAddress::parse(text)) return address_identity(*ip);
   if (text.find('=') != std::string_view::npos) {
     auto der = encode_dn(text);
     if (!der) return unexpected(der.error());
