@@ -66,14 +66,14 @@ std::string SaRegistry::apply(const ikev2::Event& event, std::chrono::steady_clo
         } else if constexpr (std::is_same_v<T, ikev2::IkeSaRekeyed>) {
           // The engine reports the successor of an IKE SA rekey with this event only (no IkeSaEstablished),
           // so its record starts as a copy of the predecessor's: a rekey keeps the connection, endpoints and
-          // identities (RFC 7296 §1.3.2, §2.18). The event does not carry the successor's transforms; the
-          // predecessor's are kept, which differ only when the proposals allowed another choice. Status
-          // takes the role from the engine, not from here. Then the children move over to it.
+          // identities (RFC 7296 §1.3.2, §2.18), but not the algorithms, which the rekey chose afresh.
+          // Status takes the role from the engine, not from here. Then the children move over to it.
           auto old = ike_.find(e.old_ike_sa);
           auto fresh = ike_.find(e.new_ike_sa);
           if (old != ike_.end() && fresh == ike_.end()) {
             IkeSaRecord record = old->second;
             record.unique_id = e.new_ike_sa;
+            record.transforms = e.transforms;
             record.established_at = now;
             record.next_child = 1;
             if (auto p = pending_ordinals_.find(e.new_ike_sa); p != pending_ordinals_.end()) {

@@ -94,6 +94,20 @@ TEST_CASE("SaRegistry moves children to the successor of an IKE SA rekey and kee
   CHECK(registry.ike_sas().size() == 1);
 }
 
+TEST_CASE("SaRegistry gives the successor of an IKE SA rekey the algorithms the rekey chose", "[daemon]") {
+  SaRegistry registry;
+  auto first = established(1);
+  first.transforms.key_exchange = iana::KeyExchangeMethod::ECP_256;
+  registry.apply(first, t0);
+  ikev2::IkeSaRekeyed rekeyed{1, 2, "site-a", first.transforms};
+  rekeyed.transforms.key_exchange = iana::KeyExchangeMethod::CURVE25519;
+  CHECK(registry.apply(rekeyed, t0) == "2");
+  REQUIRE(registry.ike_sa(2) != nullptr);
+  CHECK(registry.ike_sa(2)->transforms == rekeyed.transforms);
+  CHECK(registry.ike_sa(2)->local_id == first.local_id);
+  CHECK(registry.ike_sa(1)->transforms.key_exchange == iana::KeyExchangeMethod::ECP_256);
+}
+
 TEST_CASE("selector_text writes prefixes, ranges, protocols and ports", "[daemon]") {
   CHECK(selector_text(selector({192, 0, 2, 0}, {192, 0, 2, 255})) == "192.0.2.0/24");
   CHECK(selector_text(selector({192, 0, 2, 7}, {192, 0, 2, 7})) == "192.0.2.7");

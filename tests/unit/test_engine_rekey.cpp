@@ -350,6 +350,9 @@ TEST_CASE("IKE SA rekey makes a new IKE SA with fresh SPIs that takes the childr
   CHECK(pair.a.kernel.sas == kernel_before);  // the children moved; their SAs were not touched
   REQUIRE(pair.a.events.of<IkeSaRekeyed>().size() == 1);
   CHECK(pair.a.events.of<IkeSaRekeyed>().front().old_ike_sa == old_sa.unique_id);
+  // The event names the algorithms the rekey chose (§1.3.2), which the daemon's status shows.
+  CHECK(pair.a.events.of<IkeSaRekeyed>().front().transforms.protocol == iana::SecurityProtocolId::IKE);
+  CHECK(pair.a.events.of<IkeSaRekeyed>().front().transforms.key_exchange != iana::KeyExchangeMethod::NONE);
   CHECK(pair.b.events.of<IkeSaRekeyed>().size() == 1);
   CHECK(pair.a.events.of<ChildSaDeleted>().empty());
   CHECK(pair.b.events.of<ChildSaDeleted>().empty());

@@ -134,6 +134,9 @@ struct IkeSaRekeyed {
   uint64_t old_ike_sa = 0;
   uint64_t new_ike_sa = 0;
   std::string connection;
+  // The new IKE SA's algorithms: its CREATE_CHILD_SA exchange chose them afresh (§1.3.2), so they may
+  // differ from the old one's.
+  NegotiatedTransforms transforms;
 };
 
 using Event = std::variant<IkeSaEstablished, IkeSaFailed, IkeSaDeleted, ChildSaInstalled, ChildSaFailed,

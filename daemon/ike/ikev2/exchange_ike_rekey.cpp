@@ -162,7 +162,7 @@ void Engine::answer_ike_rekey(IkeSa& sa, uint32_t message_id, const std::vector<
   // §2.18: the new IKE SA takes the children now; the peer deletes the old one.
   move_children(sa, fresh);
   await_rekeyed_delete(sa);
-  emit(IkeSaRekeyed{sa.unique_id, fresh.unique_id, sa.connection->name});
+  emit(IkeSaRekeyed{sa.unique_id, fresh.unique_id, sa.connection->name, fresh.transforms});
   start_queued(fresh);
 }
 
@@ -176,7 +176,7 @@ void Engine::complete_ike_rekey(IkeSa& sa, ChildSaRequest& request,
     if (successor == nullptr) return false;
     move_children(sa, *successor);
     await_rekeyed_delete(sa);
-    emit(IkeSaRekeyed{sa.unique_id, successor->unique_id, sa.connection->name});
+    emit(IkeSaRekeyed{sa.unique_id, successor->unique_id, sa.connection->name, successor->transforms});
     start_queued(*successor);
     return true;
   };
@@ -238,7 +238,7 @@ void Engine::complete_ike_rekey(IkeSa& sa, ChildSaRequest& request,
     sa.peer_ike_rekey.reset();
   }
   move_children(sa, *winner);
-  emit(IkeSaRekeyed{sa.unique_id, winner->unique_id, sa.connection->name});
+  emit(IkeSaRekeyed{sa.unique_id, winner->unique_id, sa.connection->name, winner->transforms});
   if (winner == &ours) {
     // §2.18: the initiator of the surviving rekey deletes the old IKE SA.
     sa.state = IkeSaState::deleting;
