@@ -64,7 +64,15 @@ std::tuple<std::string, uint32_t, uint8_t> larval_key(const IpAddress& dst, uint
 Expected<NetlinkKernelPort, ikev2::KernelError> NetlinkKernelPort::open() {
   auto xfrm = netlink::Xfrm::open(netlink::kIpsecdReqids);
   if (!xfrm) return unexpected(from_netlink(xfrm.error()));
-  return NetlinkKernelPort(std::move(*xfrm));
+  auto routes = netlink::Routes::open();
+  if (!routes) return unexpected(from_netlink(routes.error()));
+  return NetlinkKernelPort(std::move(*xfrm), std::move(*routes));
+}
+
+Expected<IpAddress, ikev2::KernelError> NetlinkKernelPort::source_address_for(const IpAddress& remote) {
+  auto route = routes_.route_to(remote);
+  if (!route) return unexpected(from_netlink(route.error()));
+  return route->source;
 }
 
 ikev2::EngineSettings NetlinkKernelPort::engine_settings(ikev2::EngineSettings settings) const {

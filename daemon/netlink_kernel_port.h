@@ -4,6 +4,7 @@
 #include "common/expected.h"
 #include "daemon/ike/ikev2/config.h"
 #include "daemon/ike/ikev2/ports.h"
+#include "netlink/routes.h"
 #include "netlink/xfrm.h"
 
 #include <cstdint>
@@ -13,7 +14,7 @@
 
 namespace ipsecd::daemon {
 
-// Opens its own XFRM socket in the calling thread's network namespace. Every reqid the engine hands over
+// Opens its own XFRM and route sockets in the calling thread's network namespace. Every reqid the engine hands over
 // must lie in netlink::kIpsecdReqids, the range flush_own recognises as ours; engine_settings() gives the
 // engine a first reqid inside it.
 class NetlinkKernelPort final : public ikev2::KernelPort {
@@ -37,13 +38,16 @@ class NetlinkKernelPort final : public ikev2::KernelPort {
   // Deletes every XFRM policy add_policy made for these selectors; the first error is returned after
   // the rest were tried.
   Expected<Ok, ikev2::KernelError> delete_policy(const ikev2::KernelPolicyId& policy) override;
+  // RTM_GETROUTE toward `remote` (netlink::Routes): the route's preferred source address.
+  Expected<IpAddress, ikev2::KernelError> source_address_for(const IpAddress& remote) override;
 
   netlink::Xfrm& xfrm() { return xfrm_; }
 
  private:
-  explicit NetlinkKernelPort(netlink::Xfrm xfrm) : xfrm_(std::move(xfrm)) {}
+  NetlinkKernelPort(netlink::Xfrm xfrm, netlink::Routes routes) : xfrm_(std::move(xfrm)), routes_(std::move(routes)) {}
 
   netlink::Xfrm xfrm_;
+  netlink::Routes routes_;
   // SPIs from allocate_spi whose SA has not been filled or deleted yet: destination, SPI, protocol.
   std::set<std::tuple<std::string, uint32_t, uint8_t>> larval_;
 };

@@ -65,8 +65,13 @@ TEST_CASE("start_action trap installs trap policies and the first packet brings 
   DaemonProcess b(DaemonNamespaces::kB, dir.write("b.toml", site_b_config(dir.path() + "/b.sock")),
                   dir.path() + "/b.log");
   REQUIRE(b.wait_for_log("started", 5s));
-  DaemonProcess a(DaemonNamespaces::kA, dir.write("a.toml", site_a_config(dir.path() + "/a.sock", "trap")),
-                  dir.path() + "/a.log");
+  // A names no local_addr: the trap's templates and the IKE SA take 192.0.2.1, the source address of the
+  // kernel's route to 192.0.2.2.
+  std::string a_config = site_a_config(dir.path() + "/a.sock", "trap");
+  const std::string local_addr_line = "local_addr = \"192.0.2.1\"\n";
+  REQUIRE(a_config.find(local_addr_line) != std::string::npos);
+  a_config.erase(a_config.find(local_addr_line), local_addr_line.size());
+  DaemonProcess a(DaemonNamespaces::kA, dir.write("a.toml", a_config), dir.path() + "/a.log");
   INFO("A:\n" << a.log() << "\nB:\n" << b.log());
   REQUIRE(a.wait_for_log("site-a/net: trap installed (reqid 1229979649)", 5s));
 

@@ -147,6 +147,10 @@ class RecordingKernelPort : public KernelPort {
     policies.erase(it);
     return Ok{};
   }
+  Expected<IpAddress, KernelError> source_address_for(const IpAddress&) override {
+    if (!route_source) return unexpected(KernelError{ENETUNREACH, "route: no route to the peer"});
+    return *route_source;
+  }
 
   bool empty() const { return larval.empty() && sas.empty() && policies.empty(); }
   const KernelSa* find_sa(uint32_t spi) const {
@@ -164,6 +168,7 @@ class RecordingKernelPort : public KernelPort {
   std::map<std::tuple<std::string, uint32_t, iana::SecurityProtocolId>, KernelSa> sas;
   std::vector<KernelPolicy> policies;
   bool refuse_add_sa = false;
+  std::optional<IpAddress> route_source;  // what source_address_for answers; none: no route
   size_t updates = 0;  // update_sa calls that succeeded
 
  private:

@@ -84,7 +84,7 @@ TEST_CASE("SaRegistry moves children to the successor of an IKE SA rekey and kee
   registry.apply(established(1), t0);
   registry.apply(installed(1, 0x1001), t0);
   registry.apply(established(2), t0);
-  CHECK(registry.apply(ikev2::IkeSaRekeyed{1, 2, "site-a"}, t0) == "2");
+  CHECK(registry.apply(ikev2::IkeSaRekeyed{1, 2, "site-a", {}}, t0) == "2");
   REQUIRE(registry.child_sa(0x1001) != nullptr);
   CHECK(registry.child_sa(0x1001)->ike_sa == 2);
   CHECK(registry.child_sa(0x1001)->label == "1.1");

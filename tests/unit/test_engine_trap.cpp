@@ -150,6 +150,35 @@ TEST_CASE("a trap needs the connection's addresses", "[engine-trap]") {
   CHECK(a.kernel.policies.empty());
 }
 
+TEST_CASE("without local_addr a trap and an initiation use the source of the route to the peer",
+          "[engine-trap]") {
+  ManualClock clock;
+  Side a{clock, 0xa1, 0xa0000001, "192.0.2.1"};
+  auto config = psk_connection("192.0.2.1", "192.0.2.2", "a@test", "b@test");
+  config.local_address.reset();
+  a.start(clock, {}, {config});
+
+  // No route: both refuse, name the peer and say what to do, and leave the kernel alone.
+  const auto refused = a.engine->install_trap("conn", "net");
+  REQUIRE_FALSE(refused.has_value());
+  CHECK_THAT(refused.error(), Catch::Contains("192.0.2.2") && Catch::Contains("set local_addr"));
+  CHECK_FALSE(a.engine->initiate("conn", "net").has_value());
+  CHECK(a.kernel.policies.empty());
+  CHECK(a.sink.queue.empty());
+
+  a.kernel.route_source = ip("192.0.2.7");
+  REQUIRE(a.engine->install_trap("conn", "net").has_value());
+  for (const auto& p : a.kernel.policies) {
+    const bool out = p.direction == PolicyDirection::out;
+    CHECK(p.tunnel_src == ip(out ? "192.0.2.7" : "192.0.2.2"));
+    CHECK(p.tunnel_dst == ip(out ? "192.0.2.2" : "192.0.2.7"));
+  }
+  REQUIRE(a.engine->initiate("conn", "net").has_value());
+  REQUIRE(a.sink.queue.size() == 1);
+  CHECK(a.sink.queue.front().local == ipsecd::Endpoint{ip("192.0.2.7"), 500});
+  CHECK(a.sink.queue.front().remote == ipsecd::Endpoint{ip("192.0.2.2"), 500});
+}
+
 TEST_CASE("an ACQUIRE starts IKE_SA_INIT and IKE_AUTH proposes the packet's selectors first", "[engine-trap]") {
   ManualClock clock;
   Side a{clock, 0xa1, 0xa0000001, "192.0.2.1"};
@@ -456,7 +485,7 @@ TEST_CASE("dpd_action answers a dead peer with the children its IKE SA carried",
   (void)actions.on_event(installed(1, "other"), c, false);
   (void)actions.on_event(installed(1, "net"), c, false);
   // A rekey moves them to the new IKE SA (§2.18).
-  (void)actions.on_event(IkeSaRekeyed{1, 2, "conn"}, c, false);
+  (void)actions.on_event(IkeSaRekeyed{1, 2, "conn", {}}, c, false);
   // remove_sa's events: the children go with the IKE SA, then the failure.
   CHECK(actions.on_event(ChildSaDeleted{2, "conn", "net", 1, 2, ChildDeleteCause::ike_sa_gone}, c, false).empty());
   CHECK(actions.on_event(ChildSaDeleted{2, "conn", "other", 3, 4, ChildDeleteCause::ike_sa_gone}, c, false).empty());

@@ -343,6 +343,20 @@ Expected<Engine::ConfiguredChild, std::string> Engine::configured_child(std::str
   return ConfiguredChild{*conn, &*child_config};
 }
 
+Expected<IpAddress, std::string> Engine::local_address_toward(const ConnectionConfig& config) {
+  if (!config.remote_address) {
+    return unexpected("connection '" + config.name + "' has no remote_addr: it can only respond");
+  }
+  if (config.local_address) return *config.local_address;
+  auto source = ports_.kernel.source_address_for(*config.remote_address);
+  if (!source) {
+    return unexpected("connection '" + config.name + "' has no local_addr and no route to " +
+                      config.remote_address->to_string() + " gives one (" + source.error().message +
+                      "): add a route or set local_addr");
+  }
+  return *source;
+}
+
 Expected<uint64_t, std::string> Engine::initiate(std::string_view connection, std::string_view child) {
   return start_child(connection, child, std::nullopt);
 }
@@ -361,9 +375,8 @@ Expected<uint64_t, std::string> Engine::start_child(std::string_view connection,
       return existing->unique_id;
     }
   }
-  if (!config.local_address || !config.remote_address) {
-    return unexpected("connection '" + config.name + "' needs local and remote addresses to initiate");
-  }
+  const auto local_address = local_address_toward(config);
+  if (!local_address) return unexpected(local_address.error());
   if (config.ike_proposals.empty() || config.ike_proposals.front().key_exchange.empty()) {
     return unexpected("connection '" + config.name + "' has no IKE proposal with a key exchange method");
   }
@@ -373,7 +386,7 @@ Expected<uint64_t, std::string> Engine::start_child(std::string_view connection,
   sa->role = IkeRole::initiator;
   sa->state = IkeSaState::init_sent;
   sa->connection = found->connection;
-  sa->local = {*config.local_address, config.local_port};
+  sa->local = {*local_address, config.local_port};
   sa->remote = {*config.remote_address, config.remote_port};
   sa->spi_i = fresh_spi();
   sa->nonce_i.resize(settings_.nonce_size);

@@ -262,6 +262,8 @@ class Engine {
     const ChildConfig* child = nullptr;  // points into *connection
   };
   Expected<ConfiguredChild, std::string> configured_child(std::string_view connection, std::string_view child) const;
+  // Our address toward the connection's peer: local_addr, else the source of the kernel's route to it.
+  Expected<IpAddress, std::string> local_address_toward(const ConnectionConfig& config);
   Expected<uint64_t, std::string> start_child(std::string_view connection, std::string_view child,
                                               const std::optional<TriggeringPacket>& trigger);
 

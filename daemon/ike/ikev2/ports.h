@@ -149,6 +149,9 @@ class KernelPort {
   virtual Expected<Ok, KernelError> update_sa(const KernelSaId& old_id, const KernelSa& sa) = 0;
   virtual Expected<Ok, KernelError> add_policy(const KernelPolicy& policy) = 0;
   virtual Expected<Ok, KernelError> delete_policy(const KernelPolicyId& policy) = 0;
+  // The address the kernel's routing would send to `remote` from: our IKE address toward a peer when the
+  // connection does not name one.
+  virtual Expected<IpAddress, KernelError> source_address_for(const IpAddress& remote) = 0;
 };
 
 }  // namespace ipsecd::ikev2

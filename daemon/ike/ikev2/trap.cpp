@@ -24,10 +24,9 @@ Expected<uint32_t, std::string> Engine::install_trap(std::string_view connection
   const ConnectionConfig& config = *found->connection;
   const ChildConfig* child_config = found->child;
   // The trap's template names the tunnel's outer addresses, and a dynamic selector needs them too.
-  if (!config.local_address || !config.remote_address) {
-    return unexpected("connection '" + config.name + "' needs local and remote addresses for a trap");
-  }
-  auto local_ts = resolve(child_config->local_ts, config.local_address->view());
+  const auto local_address = local_address_toward(config);
+  if (!local_address) return unexpected(local_address.error());
+  auto local_ts = resolve(child_config->local_ts, local_address->view());
   auto remote_ts = resolve(child_config->remote_ts, config.remote_address->view());
   if (!local_ts || !remote_ts) return unexpected(!local_ts ? local_ts.error() : remote_ts.error());
 
@@ -38,7 +37,7 @@ Expected<uint32_t, std::string> Engine::install_trap(std::string_view connection
   });
   const uint32_t reqid = existing != traps_.end() ? existing->first : reqid_for(config.name, child_config->name);
   Trap trap{config.name, child_config->name, *local_ts, *remote_ts, {}};
-  const auto wanted = child_policies(trap.local_ts, trap.remote_ts, child_config->mode, *config.local_address,
+  const auto wanted = child_policies(trap.local_ts, trap.remote_ts, child_config->mode, *local_address,
                                      *config.remote_address, child_config->protocol(), child_config->bundle(),
                                      reqid);
   if (existing != traps_.end()) {
