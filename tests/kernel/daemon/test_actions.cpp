@@ -1,6 +1,7 @@
 // dpd_action (the peer found dead by the liveness check, RFC 7296 §2.4) and close_action (the peer deleted
-// the IKE SA and with it the CHILD_SA) on the left gateway, with the right one passive: "restart" and
-// "start" negotiate again at once, "trap" leaves trap policies that the next packet turns into a tunnel.
+// the CHILD_SA, or the IKE SA and with it the CHILD_SA) on the left gateway, with the right one passive:
+// "restart" and "start" negotiate again at once, "trap" leaves trap policies that the next packet turns
+// into a tunnel.
 // "clear" and "none" (the defaults) leave nothing: test_restart.cpp's SIGKILL of the responder and the
 // clean downs of every case.
 #include "tests/kernel/daemon/tunnel_checks.h"
@@ -195,6 +196,60 @@ TEST_CASE("close_action trap: the peer's Delete leaves a trap that traffic turns
   CHECK(pinged.received >= pinged.sent / 2);
   require_new_tunnel(net, o, first, false);
   require_events(net.left(), first, "ike_down", "deleted by the peer");
+  require_down_keeps_trap(net, o);
+}
+
+TEST_CASE(
+    "close_action trap: the peer's Delete of the CHILD_SA leaves a trap, the next packet negotiates a "
+    "CHILD_SA in the same IKE SA",
+    "[daemon][close][trap]") {
+  TunnelOptions o;
+  o.left_close_action = "trap";
+  // Right's SAs end at 2000 bytes (about 24 pings; no rekey_bytes, so no rekey first): right deletes the
+  // CHILD_SA with the left and keeps the IKE SA.
+  o.right_child_extra = "life_bytes = 2000\n";
+  TwoGateways net;
+  REQUIRE(net.error() == "");
+  const auto first = start_tunnel(net, o);
+
+  // 40 pings 0.1 s apart: right's SAs reach their limit part way, right's Delete leaves the left its trap,
+  // and the pings that follow hit it: the ACQUIRE negotiates with CREATE_CHILD_SA in the IKE SA that is up.
+  const auto pinged = ping(net.left().ns(), net.left_inner(o), net.right_inner(o), 40, "0.1");
+  INFO("ping: " << pinged.output);
+  std::string problem;
+  const bool back = wait_until(15s, [&] {
+    problem = one_tunnel_problem(net, o);
+    if (problem.empty() && children_of(net.left().status()).at(0)["spi_in"] == first.left_child["spi_in"]) {
+      problem = "the first CHILD_SA is still up";
+    }
+    return problem.empty();
+  });
+  INFO("last problem: " << problem);
+  REQUIRE(back);
+  CHECK(pinged.received >= pinged.sent / 2);
+  const auto left = net.left().status();
+  CHECK(left["ike_sas"][0]["unique_id"].get<uint64_t>() == first.left_ike_sa);
+  CHECK(net.right().status()["ike_sas"][0]["unique_id"].get<uint64_t>() == first.right_ike_sa);
+  const auto child = children_of(left).at(0);
+  CHECK(child["spi_out"] != first.left_child["spi_out"]);
+  CHECK(net.left().log().find("gw/net: trap installed") != std::string::npos);
+  // 5 pings are 420 bytes each way: the new SAs stay below right's limit.
+  CHECK(ping(net.left().ns(), net.left_inner(o), net.right_inner(o), 5).received == 5);
+  require_counters_match_kernel(net, o);
+
+  const auto events = net.left().stop_monitor();
+  INFO("left's events:\n" << events_text(events));
+  const auto down = events_of(events, "child_down");
+  REQUIRE(down.size() == 1);
+  CHECK(down[0]["ike_sa"] == first.left_ike_sa);
+  const auto up = events_of(events, "child_up");
+  REQUIRE(up.size() == 1);
+  CHECK(up[0]["ike_sa"] == first.left_ike_sa);
+  for (const char* type : {"ike_up", "ike_down", "ike_failed", "child_failed"}) {
+    INFO(type);
+    CHECK(events_of(events, type).empty());
+  }
+  // The IKE SA goes with down, the trap stays.
   require_down_keeps_trap(net, o);
 }
 

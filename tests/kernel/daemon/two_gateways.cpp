@@ -299,7 +299,7 @@ std::string TwoGateways::config(bool left_side, const TunnelOptions& o) const {
   if (!o.ah.empty()) t += "ah_proposals = " + quoted_list(o.ah) + "\n";
   t += line("rekey_time", o.child_rekey_time) + line("life_time", o.child_life_time) +
        line("rekey_jitter", o.child_rekey_jitter) + line("start_action", start_action) +
-       line("close_action", close_action);
+       line("close_action", close_action) + (left_side ? o.left_child_extra : o.right_child_extra);
   if (o.certificates) {
     t += "\n[ca.test-root]\ncertificate = \"" + pki_dir() + "/root-ca.pem\"\n";
     t += "\n[secrets.own-key]\nprivate_key = \"" + pki_dir() + "/" + local_cert + ".key.pem\"\n";
