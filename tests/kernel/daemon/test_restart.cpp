@@ -111,6 +111,7 @@ TEST_CASE(
     "[daemon][restart]") {
   auto o = restart_options(true);
   o.left_start_action = "none";
+  o.left_dpd_action = "clear";  // the default, said out loud: a dead peer's SAs are forgotten, no more
   TwoGateways net;
   REQUIRE(net.error() == "");
   std::string why;
@@ -133,6 +134,8 @@ TEST_CASE(
   CHECK(net.right().log().find("an earlier run of ipsecd left behind") != std::string::npos);
   CHECK(net.right().kernel_sas().empty());
   CHECK(net.right().kernel_policies().empty());
+  // dpd_action = "clear" negotiates nothing again by itself, not even with the peer back.
+  CHECK(nothing_problem(net.left()) == "");
   const auto up = net.left().ctl("up gw --wait=30");
   INFO("up: " << up.output);
   REQUIRE(up.status == 0);

@@ -147,4 +147,60 @@ void require_clean_down(TwoGateways& net) {
   }
 }
 
+std::string trap_only_problem(Gateway& gw, const TunnelOptions& o) {
+  if (const auto sas = gw.kernel_sas(); !sas.empty()) {
+    return gw.ns() + " kernel holds " + std::to_string(sas.size()) + " SAs";
+  }
+  if (const auto policies = gw.kernel_policies(); policies.size() != policies_per_side(o)) {
+    return gw.ns() + " kernel holds " + std::to_string(policies.size()) + " policies";
+  }
+  const auto status = gw.status();
+  if (!status.is_object()) return gw.ns() + " daemon does not answer";
+  if (!status["ike_sas"].empty()) return gw.ns() + " lists IKE SAs: " + status["ike_sas"].dump();
+  return {};
+}
+
+std::string nothing_problem(Gateway& gw) {
+  if (const auto sas = gw.kernel_sas(); !sas.empty()) {
+    return gw.ns() + " kernel holds " + std::to_string(sas.size()) + " SAs";
+  }
+  if (const auto policies = gw.kernel_policies(); !policies.empty()) {
+    return gw.ns() + " kernel holds " + std::to_string(policies.size()) + " policies";
+  }
+  const auto status = gw.status();
+  if (!status.is_object()) return gw.ns() + " daemon does not answer";
+  if (!status["ike_sas"].empty()) return gw.ns() + " lists IKE SAs: " + status["ike_sas"].dump();
+  return {};
+}
+
+PingResult require_tunnel_from_traffic(TwoGateways& net, const TunnelOptions& o, int count,
+                                       std::chrono::milliseconds limit) {
+  const auto pinged = ping(net.left().ns(), net.left_inner(o), net.right_inner(o), count);
+  std::string problem;
+  const bool up = wait_until(limit, [&] {
+    problem = one_tunnel_problem(net, o);
+    return problem.empty();
+  });
+  INFO("ping: " << pinged.output);
+  INFO("last problem: " << problem);
+  INFO(net.logs());
+  REQUIRE(up);
+  require_one_tunnel(net, o);
+  return pinged;
+}
+
+std::vector<nlohmann::json> events_of(const std::vector<nlohmann::json>& events, const std::string& type) {
+  std::vector<nlohmann::json> out;
+  for (const auto& e : events) {
+    if (e.value("type", "") == type) out.push_back(e);
+  }
+  return out;
+}
+
+std::string events_text(const std::vector<nlohmann::json>& events) {
+  std::string text;
+  for (const auto& e : events) text += e.dump() + "\n";
+  return text;
+}
+
 }  // namespace ipsecd::test

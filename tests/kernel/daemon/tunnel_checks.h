@@ -27,4 +27,20 @@ std::string counters_problem(TwoGateways& net, const TunnelOptions& options);
 // daemon lists an IKE SA.
 void require_clean_down(TwoGateways& net);
 
+// What `gw` holds when only a trap is left: the in/out(/fwd) policies of `options`' child, no SA (not even
+// the kernel's larval one) and no IKE SA listed. The reason it is not so, empty when it is.
+std::string trap_only_problem(Gateway& gw, const TunnelOptions& options);
+// `gw` holds nothing: no SA, no in/out/fwd policy, no IKE SA listed. The reason it does, empty when not.
+std::string nothing_problem(Gateway& gw);
+
+// Traffic from the left's side (`count` pings 0.2 s apart) meets the left's trap: the kernel's ACQUIRE makes
+// the left negotiate, and within `limit` exactly one tunnel is up (require_one_tunnel). The pings' result;
+// those sent before the CHILD_SA was installed may be lost.
+PingResult require_tunnel_from_traffic(TwoGateways& net, const TunnelOptions& options, int count = 10,
+                                       std::chrono::milliseconds limit = std::chrono::seconds(15));
+
+// The monitor events (Gateway::stop_monitor) of one type, and all of them as text for a failure message.
+std::vector<nlohmann::json> events_of(const std::vector<nlohmann::json>& events, const std::string& type);
+std::string events_text(const std::vector<nlohmann::json>& events);
+
 }  // namespace ipsecd::test

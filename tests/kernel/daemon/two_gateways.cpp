@@ -273,6 +273,8 @@ std::string TwoGateways::config(bool left_side, const TunnelOptions& o) const {
   const std::string remote_id = o.certificates ? (left_side ? "rsa.example.com" : "ecdsa.example.com")
                                                : (left_side ? "right.example" : "left.example");
   const std::string& start_action = left_side ? o.left_start_action : o.right_start_action;
+  const std::string& dpd_action = left_side ? o.left_dpd_action : o.right_dpd_action;
+  const std::string& close_action = left_side ? o.left_close_action : o.right_close_action;
   auto line = [](const std::string& key, const std::string& value) {
     return value.empty() ? std::string() : key + " = \"" + value + "\"\n";
   };
@@ -281,7 +283,7 @@ std::string TwoGateways::config(bool left_side, const TunnelOptions& o) const {
   t += "[connections.gw]\nlocal_addr = \"" + local + "\"\nremote_addr = \"" + remote + "\"\n";
   t += "proposals = [\"" + o.ike_proposal + "\"]\n";
   t += line("rekey_time", o.ike_rekey_time) + line("rekey_jitter", o.ike_rekey_jitter) +
-       line("dpd_delay", o.dpd_delay);
+       line("dpd_delay", o.dpd_delay) + line("dpd_action", dpd_action);
   if (o.certificates) {
     t += "\n[connections.gw.local]\nauth = \"pubkey\"\nid = \"" + local_id + "\"\ncerts = [\"" + pki_dir() +
          "/" + local_cert + ".pem\", \"" + pki_dir() + "/intermediate-ca.pem\"]\n";
@@ -296,7 +298,8 @@ std::string TwoGateways::config(bool left_side, const TunnelOptions& o) const {
   if (!o.esp.empty()) t += "esp_proposals = " + quoted_list(o.esp) + "\n";
   if (!o.ah.empty()) t += "ah_proposals = " + quoted_list(o.ah) + "\n";
   t += line("rekey_time", o.child_rekey_time) + line("life_time", o.child_life_time) +
-       line("rekey_jitter", o.child_rekey_jitter) + line("start_action", start_action);
+       line("rekey_jitter", o.child_rekey_jitter) + line("start_action", start_action) +
+       line("close_action", close_action) + (left_side ? o.left_child_extra : o.right_child_extra);
   if (o.certificates) {
     t += "\n[ca.test-root]\ncertificate = \"" + pki_dir() + "/root-ca.pem\"\n";
     t += "\n[secrets.own-key]\nprivate_key = \"" + pki_dir() + "/" + local_cert + ".key.pem\"\n";

@@ -28,6 +28,11 @@ struct TunnelOptions {
   // The child's start_action on the left and the right gateway ("none", "start", "trap").
   std::string left_start_action = "none";
   std::string right_start_action = "none";
+  // The connection's dpd_action and the child's close_action per side ("" leaves the daemon's default).
+  std::string left_dpd_action, right_dpd_action;
+  std::string left_close_action, right_close_action;
+  // Extra lines for one side's [connections.gw.children.net] section (limits only one side has).
+  std::string left_child_extra, right_child_extra;
   // Extra lines for every [daemon] section (retransmission timing and the like).
   std::string daemon_extra;
 };
