@@ -28,7 +28,8 @@ IkeRole other(IkeRole role) { return role == IkeRole::initiator ? IkeRole::respo
 void Engine::send_ike_auth_request(IkeSa& sa) {
   const ConnectionConfig& conn = *sa.connection;
   std::vector<ike::Payload> inner;
-  auto auth = own_auth(conn.local_auth, *sa.prf, octets_signed_by(sa, sa.role, conn.local_id), sa.peer_hashes,
+  PskKeyPads pads(*sa.prf);
+  auto auth = own_auth(conn.local_auth, pads, octets_signed_by(sa, sa.role, conn.local_id), sa.peer_hashes,
                        ports_.rng);
   if (!auth) {
     fail_sa(sa, std::move(auth.error()));
@@ -88,12 +89,14 @@ void Engine::on_ike_auth_request(IkeSa& sa, uint32_t message_id, const std::vect
     return;
   }
   sa.connection = connection;
-  auto verified = verify_peer_auth(connection->remote_auth, peer, payloads, *sa.prf,
+  // §2.15: with one shared secret both ways, the peer's AUTH and ours share the padded key.
+  PskKeyPads pads(*sa.prf);
+  auto verified = verify_peer_auth(connection->remote_auth, peer, payloads, pads,
                                    octets_signed_by(sa, IkeRole::initiator, peer), sa.announced_hashes,
                                    ports_.clock.system_now());
   // Our own AUTH is made before the SA counts as up, so a key that cannot sign fails it like a bad peer.
   Expected<ike::AuthPayload, Failure> our_auth =
-      verified ? own_auth(connection->local_auth, *sa.prf,
+      verified ? own_auth(connection->local_auth, pads,
                           octets_signed_by(sa, IkeRole::responder, connection->local_id), sa.peer_hashes,
                           ports_.rng)
                : Expected<ike::AuthPayload, Failure>(unexpected(std::move(verified.error())));
@@ -153,10 +156,11 @@ void Engine::on_ike_auth_response(IkeSa& sa, const std::vector<ike::Payload>& pa
   const ConnectionConfig& conn = *sa.connection;
   const Identity peer{idr->type, idr->data};
   std::optional<Failure> refusal;
+  PskKeyPads pads(*sa.prf);
   if (conn.remote_id && *conn.remote_id != peer) {
     refusal = Failure{FailureReason::identity_mismatch, std::nullopt,
                       "responder is " + to_string(peer) + ", expected " + to_string(*conn.remote_id)};
-  } else if (auto verified = verify_peer_auth(conn.remote_auth, peer, payloads, *sa.prf,
+  } else if (auto verified = verify_peer_auth(conn.remote_auth, peer, payloads, pads,
                                               octets_signed_by(sa, other(sa.role), peer), sa.announced_hashes,
                                               ports_.clock.system_now());
              !verified) {
