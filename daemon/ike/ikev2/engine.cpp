@@ -304,7 +304,10 @@ std::optional<std::vector<crypto::Bytes>> Engine::protect(const IkeSa& sa, const
   auto whole = ike::protect_message(header, inner, *sa.outbound_cipher(), ports_.rng);
   if (!whole) return std::nullopt;
   if (!sa.peer_fragmentation || whole->size() <= settings_.fragment_size) {
-    return std::vector<crypto::Bytes>{std::move(*whole)};
+    // push_back moves the message in; a braced list would copy it.
+    std::vector<crypto::Bytes> one;
+    one.push_back(std::move(*whole));
+    return one;
   }
   auto fragments =
       ike::fragment_message(header, inner, *sa.outbound_cipher(), settings_.fragment_size, ports_.rng);
