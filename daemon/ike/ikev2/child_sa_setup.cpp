@@ -229,8 +229,8 @@ void Engine::complete_first_child(IkeSa& sa, const std::vector<ike::Payload>& re
   child.spi_out = *spi_out;
   child.mode = transport ? IpsecMode::transport : IpsecMode::tunnel;
   child.transforms = accepted->main.transforms;
-  child.local_ts = *tsi;
-  child.remote_ts = *tsr;
+  child.local_ts = std::move(*tsi);
+  child.remote_ts = std::move(*tsr);
   if (accepted->ah) child.ah = BundledAh{pending.ah_spi_in, *ah_spi_out, accepted->ah->transforms};
   sa.pending_child.reset();
   if (auto ok = install_child(sa, child, config); !ok) {

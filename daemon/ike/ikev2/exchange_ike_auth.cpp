@@ -8,6 +8,7 @@
 #include "daemon/ike/ikev2/payload_helpers.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace ipsecd::ikev2 {
 namespace {
@@ -46,7 +47,8 @@ void Engine::send_ike_auth_request(IkeSa& sa) {
   if (sa.pending_child) {
     auto child = propose_first_child(sa, *sa.pending_child->config);
     if (child) {
-      inner.insert(inner.end(), child->begin(), child->end());
+      inner.insert(inner.end(), std::make_move_iterator(child->begin()),
+                   std::make_move_iterator(child->end()));
     } else {
       // RFC 6023 lets IKE_AUTH go without a CHILD_SA; the IKE SA is still worth having.
       emit(ChildSaFailed{sa.unique_id, conn.name, sa.pending_child->config->name, child.error()});
@@ -137,7 +139,7 @@ void Engine::on_ike_auth_request(IkeSa& sa, uint32_t message_id, const std::vect
                         peer, sa.transforms, sa.nat});
   if (ike::find_first<ike::SaPayload>(payloads) != nullptr) {
     auto child = answer_first_child(sa, payloads);
-    inner.insert(inner.end(), child.begin(), child.end());
+    inner.insert(inner.end(), std::make_move_iterator(child.begin()), std::make_move_iterator(child.end()));
   }
   send_response(sa, iana::ExchangeType::IKE_AUTH, message_id, inner);
 }
