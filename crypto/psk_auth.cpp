@@ -14,14 +14,26 @@ constexpr std::string_view key_pad = "Key Pad for IKEv2";
 
 }  // namespace
 
-SecureBytes psk_auth(const Prf& prf, ByteView shared_secret, ByteView signed_octets) {
+SecureBytes psk_key_pad(const Prf& prf, ByteView shared_secret) {
   const ByteView pad(reinterpret_cast<const uint8_t*>(key_pad.data()), key_pad.size());
-  const SecureBytes padded_key = prf.compute(shared_secret, pad);
+  return prf.compute(shared_secret, pad);
+}
+
+SecureBytes psk_auth(const Prf& prf, ByteView shared_secret, ByteView signed_octets) {
+  return psk_auth_padded(prf, psk_key_pad(prf, shared_secret), signed_octets);
+}
+
+SecureBytes psk_auth_padded(const Prf& prf, ByteView padded_key, ByteView signed_octets) {
   return prf.compute(padded_key, signed_octets);
 }
 
 bool verify_psk_auth(const Prf& prf, ByteView shared_secret, ByteView signed_octets, ByteView received_auth) {
-  const SecureBytes expected = psk_auth(prf, shared_secret, signed_octets);
+  return verify_psk_auth_padded(prf, psk_key_pad(prf, shared_secret), signed_octets, received_auth);
+}
+
+bool verify_psk_auth_padded(const Prf& prf, ByteView padded_key, ByteView signed_octets,
+                            ByteView received_auth) {
+  const SecureBytes expected = psk_auth_padded(prf, padded_key, signed_octets);
   // The length is public (it is the PRF's output size); only the contents need a constant-time compare.
   if (received_auth.size() != expected.size()) return false;
   return Botan::constant_time_compare(expected.data(), received_auth.data(), expected.size());

@@ -3,6 +3,7 @@
 
 #include "crypto/ipsec_overhead.h"
 #include "daemon/event_text.h"
+#include "daemon/ike/ikev2/traffic_selectors.h"
 
 #include <fmt/format.h>
 
@@ -168,8 +169,8 @@ ctl::Status ControlService::status() const {
     info.role = summary.role == ikev2::IkeRole::initiator ? "initiator" : "responder";
     const IkeSaRecord* record = daemon_.sas().ike_sa(summary.unique_id);
     if (record != nullptr) {
-      info.local = endpoint_text(record->local);
-      info.remote = endpoint_text(record->remote);
+      info.local = record->local.to_string();
+      info.remote = record->remote.to_string();
       info.local_id = ikev2::to_string(record->local_id);
       info.remote_id = ikev2::to_string(record->remote_id);
       info.proposal = ikev2::to_keywords(record->transforms);
@@ -191,8 +192,8 @@ ctl::Status ControlService::status() const {
           c.integrity = std::string(iana::name(r->transforms.integrity));
         }
         c.esn = r->transforms.esn;
-        for (const auto& s : r->local_ts) c.local_ts.push_back(selector_text(s));
-        for (const auto& s : r->remote_ts) c.remote_ts.push_back(selector_text(s));
+        for (const auto& s : r->local_ts) c.local_ts.push_back(ikev2::format_selector(s));
+        for (const auto& s : r->remote_ts) c.remote_ts.push_back(ikev2::format_selector(s));
         if (record != nullptr) {
           // The kernel's counters; an SA it no longer has just reads as zero. The SPIs are those of the
           // CHILD_SA's protocol (ESP in an ESP+AH bundle); the kernel finds an SA by SPI only when the

@@ -80,7 +80,7 @@ Expected<std::unique_ptr<Daemon>, std::string> Daemon::start(const DaemonOptions
 
   std::string listening;
   for (const auto& endpoint : daemon->sockets_.bound()) {
-    listening += (listening.empty() ? "" : ", ") + endpoint_text(endpoint);
+    listening += (listening.empty() ? "" : ", ") + endpoint.to_string();
   }
   log.notice("ipsecd {} started: {} from {}, IKE on {}", IPSECD_VERSION,
              plural(daemon->config_->connections.size(), "connection"), daemon->config_->file.string(), listening);
@@ -165,7 +165,7 @@ void Daemon::on_datagram(const ReceivedDatagram& datagram) {
     if (dropped > 0) {
       log_.debug("dropped {} bytes from {} to {} (decode failures {}, integrity {}, unknown SPI {}, "
                  "out of window {}, unexpected {} so far)",
-                 datagram.bytes.size(), endpoint_text(datagram.remote), endpoint_text(datagram.local),
+                 datagram.bytes.size(), datagram.remote.to_string(), datagram.local.to_string(),
                  after.decode_failed, after.integrity_failed, after.unknown_spi, after.out_of_window,
                  after.unexpected);
     }

@@ -1,11 +1,10 @@
-// Text for the engine's events: SA labels, endpoints, SPIs, selectors, failures and their log levels.
+// Text for the engine's events: SA labels, SPIs, selector lists, failures and their log levels.
 #include "daemon/event_text.h"
+
+#include "daemon/ike/ikev2/traffic_selectors.h"
 
 #include <fmt/format.h>
 
-#include <netinet/in.h>
-
-#include <bit>
 #include <type_traits>
 
 namespace ipsecd::daemon {
@@ -16,40 +15,9 @@ std::string join(const std::vector<ikev2::Selector>& selectors) {
   std::string out;
   for (const auto& s : selectors) {
     if (!out.empty()) out += ",";
-    out += selector_text(s);
+    out += ikev2::format_selector(s);
   }
   return out.empty() ? "-" : out;
-}
-
-// The prefix length when [start, end] is exactly one prefix, else -1.
-int prefix_length(const crypto::Bytes& start, const crypto::Bytes& end) {
-  int length = 0;
-  size_t i = 0;
-  for (; i < start.size() && start[i] == end[i]; ++i) length += 8;
-  if (i == start.size()) return length;
-  const auto diff = static_cast<uint8_t>(start[i] ^ end[i]);
-  const int common = std::countl_zero(diff);
-  const auto host_mask = static_cast<uint8_t>(0xffu >> common);
-  if ((start[i] & host_mask) != 0 || (end[i] & host_mask) != host_mask) return -1;
-  for (size_t j = i + 1; j < start.size(); ++j) {
-    if (start[j] != 0 || end[j] != 0xff) return -1;
-  }
-  return length + common;
-}
-
-std::string address_text(const crypto::Bytes& raw) {
-  const auto address = IpAddress::from_bytes(raw);
-  return address ? address->to_string() : "?";
-}
-
-std::string protocol_text(uint8_t protocol) {
-  switch (protocol) {
-    case IPPROTO_TCP: return "tcp";
-    case IPPROTO_UDP: return "udp";
-    case IPPROTO_ICMP: return "icmp";
-    case IPPROTO_ICMPV6: return "ipv6-icmp";
-    default: return std::to_string(protocol);
-  }
 }
 
 std::string_view role_text(ikev2::IkeRole role) {
@@ -66,34 +34,7 @@ std::string child_label(std::string_view label, std::string_view connection, std
 
 }  // namespace
 
-std::string endpoint_text(const Endpoint& endpoint) {
-  return fmt::format("{}[{}]", endpoint.address.to_string(), endpoint.port);
-}
-
 std::string spi_text(uint32_t spi) { return fmt::format("0x{:08x}", spi); }
-
-std::string selector_text(const ikev2::Selector& selector) {
-  std::string out;
-  if (selector.start_address.size() != selector.end_address.size() || selector.start_address.empty()) {
-    out = "?";
-  } else if (selector.start_address == selector.end_address) {
-    out = address_text(selector.start_address);
-  } else if (const int length = prefix_length(selector.start_address, selector.end_address); length >= 0) {
-    out = fmt::format("{}/{}", address_text(selector.start_address), length);
-  } else {
-    out = address_text(selector.start_address) + "-" + address_text(selector.end_address);
-  }
-  const bool any_port = selector.start_port == 0 && selector.end_port == 65535;
-  if (selector.ip_protocol != 0 || !any_port) {
-    out += "[" + protocol_text(selector.ip_protocol);
-    if (!any_port) {
-      out += "/" + std::to_string(selector.start_port);
-      if (selector.end_port != selector.start_port) out += "-" + std::to_string(selector.end_port);
-    }
-    out += "]";
-  }
-  return out;
-}
 
 std::string failure_text(const ikev2::Failure& failure) {
   std::string out(ikev2::name(failure.reason));
@@ -112,7 +53,7 @@ LogLine describe(const ikev2::Event& event, std::string_view label, std::string_
         if constexpr (std::is_same_v<T, ikev2::IkeSaEstablished>) {
           return {LogLevel::notice,
                   fmt::format("{} established {} <-> {} as {}, {} <-> {} ({}, {})", ike_label(label, e.connection),
-                              endpoint_text(e.local), endpoint_text(e.remote), role_text(e.role),
+                              e.local.to_string(), e.remote.to_string(), role_text(e.role),
                               ikev2::to_string(e.local_id), ikev2::to_string(e.remote_id), auth,
                               ikev2::to_string(e.transforms))};
         } else if constexpr (std::is_same_v<T, ikev2::IkeSaFailed>) {

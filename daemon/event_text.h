@@ -2,7 +2,6 @@
 // the level that fits under systemd. Never key material: events carry none.
 #pragma once
 
-#include "common/ip_address.h"
 #include "daemon/ike/ikev2/events.h"
 #include "daemon/log.h"
 
@@ -17,12 +16,8 @@ struct LogLine {
   std::string text;
 };
 
-// "192.0.2.1[500]", "2001:db8::1[4500]".
-std::string endpoint_text(const Endpoint& endpoint);
 // "0x0a1b2c3d".
 std::string spi_text(uint32_t spi);
-// "192.0.2.0/24", "10.0.0.1", "10.0.0.1-10.0.0.9", with "[tcp/443]" or "[17/500-510]" when not any.
-std::string selector_text(const ikev2::Selector& selector);
 // "kernel refused: add SA: ... (errno 93)", "no proposal chosen (peer: NO_PROPOSAL_CHOSEN)": the reason, its
 // detail, and the peer's error notify when the detail does not name it already.
 std::string failure_text(const ikev2::Failure& failure);

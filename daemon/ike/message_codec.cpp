@@ -20,6 +20,9 @@ constexpr size_t kGenericHeaderLength = 4;
 constexpr uint8_t kCriticalBit = 0x80;
 // Fragment Number and Total Fragments precede the IV in SKF and belong to the associated data.
 constexpr size_t kSkfFragmentFieldsLength = 4;
+// Room the encoders reserve up front: the size every implementation must accept (RFC 7296 §2), which most
+// messages fit, so their buffer is allocated once instead of growing byte by byte.
+constexpr size_t kReservedLength = 1280;
 
 bool is_encrypted(uint8_t type) {
   return type == static_cast<uint8_t>(PayloadType::SK) || type == static_cast<uint8_t>(PayloadType::SKF);
@@ -159,6 +162,7 @@ Expected<std::vector<Payload>, DecodeError> decode_payloads(iana::PayloadType fi
 
 Expected<EncodedMessage, std::string> encode_message(const Message& message) {
   EncodedMessage encoded;
+  encoded.bytes.reserve(kReservedLength);
   ByteWriter out(encoded.bytes);
   encode_header(message.header, first_payload_type(message.payloads), 0, out);
   auto offset = encode_chain(message.payloads, out, true);
@@ -174,6 +178,7 @@ Expected<EncodedMessage, std::string> encode_message(const Message& message) {
 
 Expected<crypto::Bytes, std::string> encode_payloads(const std::vector<Payload>& payloads) {
   crypto::Bytes bytes;
+  bytes.reserve(kReservedLength);
   ByteWriter out(bytes);
   auto offset = encode_chain(payloads, out, false);
   if (!offset) return unexpected(offset.error());

@@ -278,7 +278,7 @@ TEST_CASE("ipsecctl --json prints objects with PROTOCOL.md's keys", "[netns][ctl
                  {"children", Type::array}});
   // PROTOCOL.md: the keyword form, as the config wrote it.
   CHECK(ike.at("proposal").get<std::string>() == "aes256gcm16-prfsha256-x25519");
-  CHECK(ike.at("remote") == "192.0.2.2[500]");
+  CHECK(ike.at("remote") == "192.0.2.2:500");
   // The CHILD_SA was refused, so there is none to list (ChildSa is covered by the kernel VM tests).
   CHECK(ike.at("children").empty());
   // No key material: the PSK's hex appears nowhere.

@@ -66,7 +66,7 @@ TEST_CASE("ipsecd answers version, status, up and down on its control socket", "
   REQUIRE(status->ike_sas.size() == 1);
   CHECK(status->ike_sas[0].state == "established");
   CHECK(status->ike_sas[0].role == "initiator");
-  CHECK(status->ike_sas[0].local == "192.0.2.1[500]");
+  CHECK(status->ike_sas[0].local == "192.0.2.1:500");
   CHECK(status->ike_sas[0].remote_id == "gw-b.example.com");
 
   const auto down = call(*client, ctl::Command::down, ctl::DownArgs{"site-a", 5});

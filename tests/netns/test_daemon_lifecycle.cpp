@@ -44,8 +44,8 @@ TEST_CASE("two ipsecd daemons establish the IKE SA, the ESP-less kernel refuses 
   DaemonProcess a(DaemonNamespaces::kA, pair.config_a, pair.dir.path() + "/a.log");
   INFO("A:\n" << a.log() << "\nB:\n" << b.log());
 
-  REQUIRE(a.wait_for_log("ike[1] site-a: established 192.0.2.1[500] <-> 192.0.2.2[500] as initiator", 10s));
-  REQUIRE(b.wait_for_log("ike[1] site-a: established 192.0.2.2[500] <-> 192.0.2.1[500] as responder", 5s));
+  REQUIRE(a.wait_for_log("ike[1] site-a: established 192.0.2.1:500 <-> 192.0.2.2:500 as initiator", 10s));
+  REQUIRE(b.wait_for_log("ike[1] site-a: established 192.0.2.2:500 <-> 192.0.2.1:500 as responder", 5s));
   CHECK(a.log().find("(PSK, IKE:") != std::string::npos);
   // The responder installs first: its kernel's refusal with errno and sentence, then the initiator hears
   // the error notify.

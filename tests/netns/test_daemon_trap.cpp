@@ -92,7 +92,7 @@ TEST_CASE("start_action trap installs trap policies and the first packet brings 
   REQUIRE(a.wait_for_log("ike[1] site-a: negotiating child net for traffic 203.0.113.1/32[udp/", 5s));
   // The packet as the kernel reported it (from the socket's ephemeral port to port 9).
   CHECK(a.log().find("-> 203.0.113.129/32[udp/9]") != std::string::npos);
-  REQUIRE(a.wait_for_log("ike[1] site-a: established 192.0.2.1[500] <-> 192.0.2.2[500] as initiator", 10s));
+  REQUIRE(a.wait_for_log("ike[1] site-a: established 192.0.2.1:500 <-> 192.0.2.2:500 as initiator", 10s));
   REQUIRE(b.wait_for_log("ike[1] site-a: established", 5s));
   // The packet's own selectors went first in TSi/TSr; the responder answered with the configured ranges.
   REQUIRE(a.wait_for_log("child[1.1] site-a/net: ", 5s));

@@ -377,6 +377,32 @@ TEST_CASE("An IKE_AUTH request with an unsupported critical payload is refused a
   CHECK(r.side.kernel.empty());
 }
 
+TEST_CASE("A half-open responder answers an IKE_AUTH that does not parse where the request came from",
+          "[errors]") {
+  Responder r;
+  HandInitiator peer(r.side, config_a());
+  peer.init();
+  REQUIRE(r.engine().ike_sas().size() == 1);
+  // The initiator floated to port 4500 (§2.23) for its first protected message, which does not parse.
+  const ipsecd::Endpoint floated_peer{peer.endpoint.address, 4500};
+  const ipsecd::Endpoint floated_local{r.side.endpoint.address, 4500};
+  r.engine().handle_datagram(floated_local, floated_peer,
+                             peer.protect_raw(iana::ExchangeType::IKE_AUTH, false, 1, iana::PayloadType::NOTIFY,
+                                              crypto::Bytes{0, 0, 0, 6, 0, 0}));
+  // §2.11: the response goes to the address and port the request came from, from where it arrived.
+  REQUIRE(r.side.sink.queue.size() == 1);
+  const Datagram& sent = r.side.sink.queue.front();
+  CHECK(sent.remote == floated_peer);
+  CHECK(sent.local == floated_local);
+  const auto answer = peer.open(sent.bytes);
+  CHECK(answer.header.exchange == iana::ExchangeType::IKE_AUTH);
+  CHECK(answer.header.message_id == 1);
+  CHECK(only_notify(answer).type == iana::NotifyMessageType::INVALID_SYNTAX);
+  CHECK(r.engine().ike_sas().empty());
+  REQUIRE(r.side.events.of<IkeSaFailed>().size() == 1);
+  CHECK(r.side.events.of<IkeSaFailed>().front().failure.reason == FailureReason::protocol_error);
+}
+
 TEST_CASE("Responses with an unsupported critical payload or bad syntax are dropped and counted",
           "[errors]") {
   auto b = config_b();

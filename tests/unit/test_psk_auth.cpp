@@ -1,21 +1,26 @@
 // Tests for shared-key AUTH (RFC 7296 §2.15) and the signed octets it covers, checked against Botan HMAC.
 #include "crypto/psk_auth.h"
 #include "crypto/signed_octets.h"
+#include "daemon/ike/ikev2/authentication.h"
 
 #include <botan/hex.h>
 #include <botan/mac.h>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 
 using ipsecd::crypto::Bytes;
 using ipsecd::crypto::ByteView;
 using ipsecd::crypto::make_prf;
 using ipsecd::crypto::psk_auth;
+using ipsecd::crypto::psk_auth_padded;
+using ipsecd::crypto::psk_key_pad;
 using ipsecd::crypto::SecureBytes;
 using ipsecd::crypto::signed_octets;
 using ipsecd::crypto::verify_psk_auth;
+using ipsecd::crypto::verify_psk_auth_padded;
 using ipsecd::iana::PseudorandomFunction;
 
 namespace {
@@ -108,4 +113,36 @@ TEST_CASE("PSK AUTH verification detects any mismatch", "[auth]") {
   Bytes other_id = id_body;
   other_id.back() ^= 0x20;
   CHECK_FALSE(verify_psk_auth(**prf, psk, signed_octets(message, nonce_r, **prf, sk_pi, other_id), auth));
+}
+
+TEST_CASE("PSK AUTH from a padded key worked out once equals AUTH from the secret", "[auth]") {
+  auto prf = make_prf(PseudorandomFunction::PRF_HMAC_SHA2_256);
+  REQUIRE(prf.has_value());
+  const Bytes octets = signed_octets(message, nonce_r, **prf, sk_pi, id_body);
+  const SecureBytes pad = psk_key_pad(**prf, ascii("secret"));
+  CHECK(pad == hmac("HMAC(SHA-256)", ascii("secret"), ascii("Key Pad for IKEv2")));
+  const SecureBytes auth = psk_auth_padded(**prf, pad, octets);
+  CHECK(auth == psk_auth(**prf, ascii("secret"), octets));
+  CHECK(verify_psk_auth_padded(**prf, pad, octets, auth));
+  CHECK_FALSE(verify_psk_auth_padded(**prf, psk_key_pad(**prf, ascii("Secret")), octets, auth));
+}
+
+TEST_CASE("PskKeyPads gives each secret its pad, also when equal and different secrets alternate", "[auth]") {
+  auto prf = make_prf(PseudorandomFunction::PRF_HMAC_SHA2_256);
+  REQUIRE(prf.has_value());
+  const SecureBytes ours(5, 's');
+  const SecureBytes equal_copy(5, 's');  // another object with the same secret, as local and remote PSK are
+  const SecureBytes other(5, 't');
+  const SecureBytes longer(6, 's');
+  ipsecd::ikev2::PskKeyPads pads(**prf);
+  const auto pad_is_of = [&](const SecureBytes& psk) {
+    const ByteView pad = pads.of(psk);
+    const SecureBytes expected = psk_key_pad(**prf, psk);
+    return std::equal(pad.begin(), pad.end(), expected.begin(), expected.end());
+  };
+  CHECK(pad_is_of(ours));
+  CHECK(pad_is_of(equal_copy));
+  CHECK(pad_is_of(other));
+  CHECK(pad_is_of(longer));
+  CHECK(pad_is_of(ours));
 }

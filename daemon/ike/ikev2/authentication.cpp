@@ -8,6 +8,7 @@
 #include "crypto/validated_key_cache.h"
 
 #include <botan/ber_dec.h>
+#include <botan/mem_ops.h>
 #include <botan/pk_keys.h>
 #include <botan/pkix_types.h>
 
@@ -153,11 +154,22 @@ std::vector<ike::Payload> certificate_payloads(const AuthConfig& local) {
   return out;
 }
 
+crypto::ByteView PskKeyPads::of(const crypto::SecureBytes& psk) {
+  // Two configured secrets are compared in constant time like any other secret.
+  const bool same = psk_ != nullptr && psk_->size() == psk.size() &&
+                    Botan::constant_time_compare(psk_->data(), psk.data(), psk.size());
+  if (!same) {
+    pad_ = crypto::psk_key_pad(prf_, psk);
+    psk_ = &psk;
+  }
+  return pad_;
+}
+
 Expected<ike::AuthPayload, Failure> own_auth(
-    const AuthConfig& local, const crypto::Prf& prf, crypto::ByteView signed_octets,
+    const AuthConfig& local, PskKeyPads& pads, crypto::ByteView signed_octets,
     const std::optional<std::vector<iana::HashAlgorithm>>& peer_hashes, Botan::RandomNumberGenerator& rng) {
   if (local.method == AuthMethod::psk) {
-    const auto mac = crypto::psk_auth(prf, local.psk, signed_octets);
+    const auto mac = crypto::psk_auth_padded(pads.prf(), pads.of(local.psk), signed_octets);
     return ike::AuthPayload{iana::AuthenticationMethod::SHARED_KEY_MIC,
                             crypto::Bytes(mac.begin(), mac.end())};
   }
@@ -187,7 +199,7 @@ Expected<ike::AuthPayload, Failure> own_auth(
 }
 
 Expected<Ok, Failure> verify_peer_auth(const AuthConfig& remote, const Identity& peer_id,
-                                       const std::vector<ike::Payload>& payloads, const crypto::Prf& prf,
+                                       const std::vector<ike::Payload>& payloads, PskKeyPads& pads,
                                        crypto::ByteView signed_octets,
                                        std::span<const iana::HashAlgorithm> announced, WallTimePoint now) {
   const auto* auth = ike::find_first<ike::AuthPayload>(payloads);
@@ -198,7 +210,7 @@ Expected<Ok, Failure> verify_peer_auth(const AuthConfig& remote, const Identity&
                                 "AUTH of " + to_string(peer_id) + " uses " +
                                     std::string(iana::name(auth->method)) + ", we expect a pre-shared key"));
     }
-    if (!crypto::verify_psk_auth(prf, remote.psk, signed_octets, auth->data)) {
+    if (!crypto::verify_psk_auth_padded(pads.prf(), pads.of(remote.psk), signed_octets, auth->data)) {
       return unexpected(refused(FailureReason::authentication_failed,
                                 "AUTH of " + to_string(peer_id) + " does not verify"));
     }

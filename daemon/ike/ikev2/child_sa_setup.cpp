@@ -229,8 +229,8 @@ void Engine::complete_first_child(IkeSa& sa, const std::vector<ike::Payload>& re
   child.spi_out = *spi_out;
   child.mode = transport ? IpsecMode::transport : IpsecMode::tunnel;
   child.transforms = accepted->main.transforms;
-  child.local_ts = *tsi;
-  child.remote_ts = *tsr;
+  child.local_ts = std::move(*tsi);
+  child.remote_ts = std::move(*tsr);
   if (accepted->ah) child.ah = BundledAh{pending.ah_spi_in, *ah_spi_out, accepted->ah->transforms};
   sa.pending_child.reset();
   if (auto ok = install_child(sa, child, config); !ok) {
@@ -323,15 +323,17 @@ Expected<Ok, Failure> Engine::install_child_keyed(IkeSa& sa, ChildSa& child, con
   if (!with_policies) return Ok{};
 
   // A trap's policies (same reqid) already stand for the traffic the trap covers; the child adds the rest.
-  for (const auto& policy :
-       child_policies(child.local_ts, child.remote_ts, child.mode, sa.local.address, sa.remote.address,
-                      child.transforms.protocol, child.ah.has_value(), child.reqid)) {
-    const KernelPolicyId id{policy.src, policy.dst, policy.direction};
+  const auto policies =
+      child_policies(child.local_ts, child.remote_ts, child.mode, sa.local.address, sa.remote.address,
+                     child.transforms.protocol, child.ah.has_value(), child.reqid);
+  child.kernel_policies.reserve(child.kernel_policies.size() + policies.size());
+  for (const auto& policy : policies) {
+    KernelPolicyId id{policy.src, policy.dst, policy.direction};
     if (trap_holds(child.reqid, id)) continue;
     if (auto added = ports_.kernel.add_policy(policy); !added) {
       return give_up(FailureReason::kernel_refused, added.error().message);
     }
-    child.kernel_policies.push_back(id);
+    child.kernel_policies.push_back(std::move(id));
   }
   return Ok{};
 }
@@ -342,6 +344,7 @@ std::vector<KernelPolicy> Engine::child_policies(const std::vector<Selector>& lo
                                                  iana::SecurityProtocolId protocol, bool bundle,
                                                  uint32_t reqid) {
   std::vector<KernelPolicy> out;
+  out.reserve(local_ts.size() * remote_ts.size() * (mode == IpsecMode::tunnel ? 3 : 2));
   const std::vector<iana::SecurityProtocolId> outer =
       bundle ? std::vector{iana::SecurityProtocolId::AH} : std::vector<iana::SecurityProtocolId>{};
   for (const auto& l : local_ts) {

@@ -10,6 +10,21 @@
 #include <algorithm>
 
 namespace ipsecd::ikev2 {
+namespace {
+
+// Once a message's ICV verified: §2.4, any such message shows the peer alive; §2.11, a request is answered
+// at the address and port it came from, from where it arrived (error answers and retransmitted ones
+// included, and also when the SA does not follow the peer, §2.23).
+void heard_from(IkeSa& sa, const ike::Header& header, TimePoint now, const ipsecd::Endpoint& local,
+                const ipsecd::Endpoint& remote) {
+  sa.last_heard = now;
+  if (!header.response) {
+    sa.reply_local = local;
+    sa.reply_remote = remote;
+  }
+}
+
+}  // namespace
 
 Engine::Engine(EngineSettings settings, std::vector<ConnectionConfig> connections, EnginePorts ports)
     : settings_(settings), ports_(ports), next_reqid_(settings.first_reqid) {
@@ -107,18 +122,18 @@ void Engine::dispatch_protected(IkeSa& sa, const ipsecd::Endpoint& local, const 
   std::vector<ike::Payload> inner;
   if (last != nullptr && last->type() == iana::PayloadType::SK) {
     auto opened = ike::unprotect_message(bytes, decoded, *sa.inbound_cipher());
-    if (!opened) {
-      if (opened.error().code == ike::UnprotectErrorCode::inner_decode) {
-        // The ICV verified: the peer sent this, however malformed its inside (§2.21.3).
-        ++counters_.decode_failed;
-        sa.last_heard = ports_.clock.now();
-        if (!h.response) answer_malformed_request(sa, h, verdict, opened.error().decode);
-      } else {
-        ++counters_.integrity_failed;
-      }
+    // An inner decode error comes only after the ICV verified: the peer sent this, however malformed its
+    // inside (§2.21.3).
+    if (!opened && opened.error().code != ike::UnprotectErrorCode::inner_decode) {
+      ++counters_.integrity_failed;
       return;
     }
-    sa.last_heard = ports_.clock.now();
+    heard_from(sa, h, ports_.clock.now(), local, remote);
+    if (!opened) {
+      ++counters_.decode_failed;
+      if (!h.response) answer_malformed_request(sa, h, verdict, opened.error().decode);
+      return;
+    }
     inner = std::move(opened->payloads);
   } else if (last != nullptr && last->type() == iana::PayloadType::SKF) {
     auto fragment = ike::unprotect_fragment(bytes, decoded, *sa.inbound_cipher());
@@ -126,14 +141,12 @@ void Engine::dispatch_protected(IkeSa& sa, const ipsecd::Endpoint& local, const 
       ++counters_.integrity_failed;
       return;
     }
-    sa.last_heard = ports_.clock.now();
+    heard_from(sa, h, ports_.clock.now(), local, remote);
     if (verdict == ResponseWindow::Verdict::retransmission) {
       // One answer per retransmitted message, given on its first fragment (RFC 7383 §2.6.1), to where
       // the retransmission came from (§2.23).
       if (fragment->number == 1) {
         ++counters_.retransmitted_responses;
-        sa.reply_local = local;
-        sa.reply_remote = remote;
         send_reply(sa, sa.responses.cached_response());
       }
       return;
@@ -159,8 +172,6 @@ void Engine::dispatch_protected(IkeSa& sa, const ipsecd::Endpoint& local, const 
     // A repeated request moves nothing (§2.23: a replay must not revert an update), but is answered
     // where it came from.
     ++counters_.retransmitted_responses;
-    sa.reply_local = local;
-    sa.reply_remote = remote;
     send_reply(sa, sa.responses.cached_response());
     return;
   }
@@ -293,7 +304,10 @@ std::optional<std::vector<crypto::Bytes>> Engine::protect(const IkeSa& sa, const
   auto whole = ike::protect_message(header, inner, *sa.outbound_cipher(), ports_.rng);
   if (!whole) return std::nullopt;
   if (!sa.peer_fragmentation || whole->size() <= settings_.fragment_size) {
-    return std::vector<crypto::Bytes>{std::move(*whole)};
+    // push_back moves the message in; a braced list would copy it.
+    std::vector<crypto::Bytes> one;
+    one.push_back(std::move(*whole));
+    return one;
   }
   auto fragments =
       ike::fragment_message(header, inner, *sa.outbound_cipher(), settings_.fragment_size, ports_.rng);

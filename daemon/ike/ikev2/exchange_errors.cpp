@@ -42,9 +42,9 @@ void Engine::answer_undecodable(const ipsecd::Endpoint& local, const ipsecd::End
 void Engine::answer_malformed_request(IkeSa& sa, const ike::Header& header, ResponseWindow::Verdict verdict,
                                       const ike::DecodeError& error) {
   if (verdict == ResponseWindow::Verdict::retransmission) {
-    // A request under the Message ID already answered gets that answer again (§2.1).
+    // A request under the Message ID already answered gets that answer again (§2.1), where it came from.
     ++counters_.retransmitted_responses;
-    send_raw(sa, sa.responses.cached_response());
+    send_reply(sa, sa.responses.cached_response());
     return;
   }
   // §2.21.3: every request of an authenticated peer gets a response, errors included. An unknown

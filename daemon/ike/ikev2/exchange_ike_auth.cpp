@@ -8,6 +8,7 @@
 #include "daemon/ike/ikev2/payload_helpers.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace ipsecd::ikev2 {
 namespace {
@@ -28,7 +29,8 @@ IkeRole other(IkeRole role) { return role == IkeRole::initiator ? IkeRole::respo
 void Engine::send_ike_auth_request(IkeSa& sa) {
   const ConnectionConfig& conn = *sa.connection;
   std::vector<ike::Payload> inner;
-  auto auth = own_auth(conn.local_auth, *sa.prf, octets_signed_by(sa, sa.role, conn.local_id), sa.peer_hashes,
+  PskKeyPads pads(*sa.prf);
+  auto auth = own_auth(conn.local_auth, pads, octets_signed_by(sa, sa.role, conn.local_id), sa.peer_hashes,
                        ports_.rng);
   if (!auth) {
     fail_sa(sa, std::move(auth.error()));
@@ -45,7 +47,8 @@ void Engine::send_ike_auth_request(IkeSa& sa) {
   if (sa.pending_child) {
     auto child = propose_first_child(sa, *sa.pending_child->config);
     if (child) {
-      inner.insert(inner.end(), child->begin(), child->end());
+      inner.insert(inner.end(), std::make_move_iterator(child->begin()),
+                   std::make_move_iterator(child->end()));
     } else {
       // RFC 6023 lets IKE_AUTH go without a CHILD_SA; the IKE SA is still worth having.
       emit(ChildSaFailed{sa.unique_id, conn.name, sa.pending_child->config->name, child.error()});
@@ -88,12 +91,14 @@ void Engine::on_ike_auth_request(IkeSa& sa, uint32_t message_id, const std::vect
     return;
   }
   sa.connection = connection;
-  auto verified = verify_peer_auth(connection->remote_auth, peer, payloads, *sa.prf,
+  // §2.15: with one shared secret both ways, the peer's AUTH and ours share the padded key.
+  PskKeyPads pads(*sa.prf);
+  auto verified = verify_peer_auth(connection->remote_auth, peer, payloads, pads,
                                    octets_signed_by(sa, IkeRole::initiator, peer), sa.announced_hashes,
                                    ports_.clock.system_now());
   // Our own AUTH is made before the SA counts as up, so a key that cannot sign fails it like a bad peer.
   Expected<ike::AuthPayload, Failure> our_auth =
-      verified ? own_auth(connection->local_auth, *sa.prf,
+      verified ? own_auth(connection->local_auth, pads,
                           octets_signed_by(sa, IkeRole::responder, connection->local_id), sa.peer_hashes,
                           ports_.rng)
                : Expected<ike::AuthPayload, Failure>(unexpected(std::move(verified.error())));
@@ -134,7 +139,7 @@ void Engine::on_ike_auth_request(IkeSa& sa, uint32_t message_id, const std::vect
                         peer, sa.transforms, sa.nat});
   if (ike::find_first<ike::SaPayload>(payloads) != nullptr) {
     auto child = answer_first_child(sa, payloads);
-    inner.insert(inner.end(), child.begin(), child.end());
+    inner.insert(inner.end(), std::make_move_iterator(child.begin()), std::make_move_iterator(child.end()));
   }
   send_response(sa, iana::ExchangeType::IKE_AUTH, message_id, inner);
 }
@@ -153,10 +158,11 @@ void Engine::on_ike_auth_response(IkeSa& sa, const std::vector<ike::Payload>& pa
   const ConnectionConfig& conn = *sa.connection;
   const Identity peer{idr->type, idr->data};
   std::optional<Failure> refusal;
+  PskKeyPads pads(*sa.prf);
   if (conn.remote_id && *conn.remote_id != peer) {
     refusal = Failure{FailureReason::identity_mismatch, std::nullopt,
                       "responder is " + to_string(peer) + ", expected " + to_string(*conn.remote_id)};
-  } else if (auto verified = verify_peer_auth(conn.remote_auth, peer, payloads, *sa.prf,
+  } else if (auto verified = verify_peer_auth(conn.remote_auth, peer, payloads, pads,
                                               octets_signed_by(sa, other(sa.role), peer), sa.announced_hashes,
                                               ports_.clock.system_now());
              !verified) {

@@ -88,14 +88,17 @@ void Engine::send_ike_sa_init_request(IkeSa& sa, iana::KeyExchangeMethod group) 
   }
   sa.announced_hashes = settings_.signature_hashes;
 
-  auto encoded = ike::encode_message({header_for(sa, iana::ExchangeType::IKE_SA_INIT, false, 0), payloads});
+  auto encoded =
+      ike::encode_message({header_for(sa, iana::ExchangeType::IKE_SA_INIT, false, 0), std::move(payloads)});
   if (!encoded) {
     fail_sa(sa, {FailureReason::protocol_error, std::nullopt, encoded.error()});
     return;
   }
   sa.key_exchange = std::move(*ke);
   sa.init_request = encoded->bytes;
-  std::vector<crypto::Bytes> datagrams{std::move(encoded->bytes)};
+  // push_back moves the message in; a braced list would copy it.
+  std::vector<crypto::Bytes> datagrams;
+  datagrams.push_back(std::move(encoded->bytes));
   send_raw(sa, datagrams);
   sa.requests.sent(iana::ExchangeType::IKE_SA_INIT, std::move(datagrams), ports_.clock.now(), settings_);
 }
@@ -237,13 +240,15 @@ void Engine::on_ike_sa_init_request(const ipsecd::Endpoint& local, const ipsecd:
   // §3.7: CERTREQ may ride in the IKE_SA_INIT response, so the initiator knows which CA we trust before
   // it signs; the connection is tentative until IKE_AUTH names the peer.
   if (auto certreq = certificate_request(connection->remote_auth)) out.push_back(std::move(*certreq));
-  auto encoded = ike::encode_message({header_for(*sa, iana::ExchangeType::IKE_SA_INIT, true, 0), out});
+  auto encoded =
+      ike::encode_message({header_for(*sa, iana::ExchangeType::IKE_SA_INIT, true, 0), std::move(out)});
   if (!encoded) return;
   sa->init_response = encoded->bytes;
   sa->half_open_deadline = ports_.clock.now() + settings_.half_open_timeout;
   sa->peer_fragmentation = has_notify(payloads, iana::NotifyMessageType::IKEV2_FRAGMENTATION_SUPPORTED);
   IkeSa& added = add_sa(std::move(sa));
-  std::vector<crypto::Bytes> datagrams{std::move(encoded->bytes)};
+  std::vector<crypto::Bytes> datagrams;
+  datagrams.push_back(std::move(encoded->bytes));
   send_raw(added, datagrams);
   added.responses.answered(0, std::move(datagrams));
 }

@@ -37,8 +37,6 @@ std::optional<UdpEncapsulation> Engine::encapsulation(const IkeSa& sa, bool inbo
 }
 
 void Engine::follow_peer(IkeSa& sa, const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote) {
-  sa.reply_local = local;
-  sa.reply_remote = remote;
   if (local == sa.local && remote == sa.remote) return;
   // §2.23: a host that is not behind a NAT itself SHOULD follow the peer to the address and port of a new,
   // integrity-protected message (the caller only passes those: replays and retransmissions never get
