@@ -36,6 +36,19 @@ struct Spis {
   bool operator==(const Spis&) const = default;
 };
 
+// An ipsecctl call that did not complete: its exit status and the error's code and message.
+std::string ctl_failure(const Gateway::Ctl& r) {
+  std::string text = "exit status " + std::to_string(r.status);
+  // ipsecctl's own complaint follows the JSON answer on stderr: parse the object alone.
+  const size_t open = r.output.find('{'), close = r.output.rfind('}');
+  const auto json = open < close ? nlohmann::json::parse(r.output.substr(open, close - open + 1), nullptr, false)
+                                 : nlohmann::json();
+  if (json.is_object() && json.contains("error") && json["error"].is_object()) {
+    return text + ", " + json["error"].value("code", "") + ": " + json["error"].value("message", "");
+  }
+  return text + ": " + r.output;
+}
+
 std::string hex(uint32_t spi) {
   std::ostringstream out;
   out << std::hex << spi;
@@ -69,8 +82,7 @@ class CaseSteps {
     step = c_.role == Role::ipsecd_initiator ? "ipsecctl up gw --wait" : "peer initiates";
     if (c_.role == Role::ipsecd_initiator) {
       const auto up = ipsecd_.ctl("up gw --wait=30");
-      if (up.status != 0 || !up.json.is_object() || up.json["completed"] != true)
-        return "exit status " + std::to_string(up.status) + ": " + up.output;
+      if (up.status != 0 || !up.json.is_object() || up.json["completed"] != true) return ctl_failure(up);
     } else if (!peer_.initiate(why)) {
       return why;
     }
@@ -219,8 +231,7 @@ class CaseSteps {
 
   std::string down() {
     const auto r = ipsecd_.ctl("down gw --wait=20");
-    if (r.status != 0 || !r.json.is_object() || r.json["completed"] != true)
-      return "exit status " + std::to_string(r.status) + ": " + r.output;
+    if (r.status != 0 || !r.json.is_object() || r.json["completed"] != true) return ctl_failure(r);
     if (!wait_until(3s, [&] { return ipsecd_.kernel_sas().empty() && ipsecd_.kernel_policies().empty(); })) {
       return "ipsecd's kernel still holds " + std::to_string(ipsecd_.kernel_sas().size()) + " SAs and " +
              std::to_string(ipsecd_.kernel_policies().size()) + " in/out/fwd policies";
