@@ -9,6 +9,7 @@
 #include <chrono>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -22,6 +23,7 @@ BackgroundPing::BackgroundPing(const std::string& ns, const std::string& src, co
     : output_file_(std::move(output_file)) {
   const std::vector<std::string> argv = {"nsenter", "--net=/run/netns/" + ns, "ping", "-i", "0.1", "-W", "1",
                                          "-I", src, dst};
+  started_ = std::chrono::system_clock::now();
   pid_ = fork();
   if (pid_ != 0) return;
   const int out = open(output_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -37,6 +39,7 @@ BackgroundPing::~BackgroundPing() { stop(); }
 
 bool BackgroundPing::stop() {
   if (pid_ <= 0) return !output_.empty();
+  stopped_ = std::chrono::system_clock::now();
   kill(pid_, SIGINT);
   int status = 0;
   const auto end = std::chrono::steady_clock::now() + 3s;
@@ -59,6 +62,24 @@ bool BackgroundPing::stop() {
   sent_ = std::stoi(m[1]);
   received_ = std::stoi(m[2]);
   return true;
+}
+
+std::chrono::system_clock::time_point BackgroundPing::sent_at(int seq) const {
+  if (sent_ <= 0) return started_;
+  return started_ + (stopped_ - started_) * seq / sent_;
+}
+
+std::vector<int> BackgroundPing::lost() const {
+  // busybox ping: "64 bytes from 203.0.113.1: seq=7 ttl=64 time=0.512 ms" per reply.
+  static const std::regex reply(R"(seq=(\d+) )");
+  std::set<int> answered;
+  for (auto it = std::sregex_iterator(output_.begin(), output_.end(), reply); it != std::sregex_iterator(); ++it)
+    answered.insert(std::stoi((*it)[1]));
+  std::vector<int> missing;
+  for (int seq = 0; seq + 1 < sent_; ++seq) {
+    if (!answered.count(seq)) missing.push_back(seq);
+  }
+  return missing;
 }
 
 }  // namespace ipsecd::test

@@ -3,7 +3,9 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
+#include <vector>
 
 namespace ipsecd::test {
 
@@ -22,9 +24,16 @@ class BackgroundPing {
   int sent() const { return sent_; }
   int received() const { return received_; }
   const std::string& output() const { return output_; }
+  // About when the request with sequence number `seq` went out: spread evenly between the start and the
+  // stop (a loaded guest stretches ping's 100 ms interval).
+  std::chrono::system_clock::time_point sent_at(int seq) const;
+  // Sequence numbers of the requests that got no reply, but for the last one, which may have been in
+  // flight when the ping was interrupted.
+  std::vector<int> lost() const;
 
  private:
   std::string output_file_;
+  std::chrono::system_clock::time_point started_, stopped_;
   pid_t pid_ = -1;
   int sent_ = 0, received_ = 0;
   std::string output_;
