@@ -275,7 +275,17 @@ void ControlService::down(const ctl::DownArgs& args, ctl::Responder responder) {
     responder.succeed(ctl::DownResult{args.conn, *ids, ids->empty()});
     return;
   }
-  Wait wait{responder, args.conn, 0, {}, {}, {ids->begin(), ids->end()}, *ids, false, 0};
+  // An IKE SA that was not yet established went at once, its IkeSaDeleted emitted before this wait
+  // existed: only those still there are waited for.
+  std::set<uint64_t> remaining;
+  for (uint64_t id : *ids) {
+    if (daemon_.sas().ike_sa(id) != nullptr) remaining.insert(id);
+  }
+  if (remaining.empty()) {
+    responder.succeed(ctl::DownResult{args.conn, *ids, true});
+    return;
+  }
+  Wait wait{responder, args.conn, 0, {}, {}, std::move(remaining), *ids, false, 0};
   start_wait(std::move(wait), *args.wait_seconds, "the IKE SAs were not gone in time");
 }
 
@@ -316,6 +326,12 @@ void ControlService::on_event(const ikev2::Event& event) {
         finish(current);
       }
     } else {
+      // A rekey that was in flight when `down` came hands the Delete on to the new IKE SA: wait for that.
+      if (const auto* rekeyed = std::get_if<ikev2::IkeSaRekeyed>(&event);
+          rekeyed != nullptr && wait.ike_sas.erase(rekeyed->old_ike_sa) > 0) {
+        wait.ike_sas.insert(rekeyed->new_ike_sa);
+        continue;
+      }
       uint64_t gone = 0;
       if (const auto* deleted = std::get_if<ikev2::IkeSaDeleted>(&event)) gone = deleted->ike_sa;
       if (const auto* failed = std::get_if<ikev2::IkeSaFailed>(&event)) gone = failed->ike_sa;

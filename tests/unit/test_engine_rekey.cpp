@@ -709,6 +709,33 @@ TEST_CASE("IKE SA rekey against a Delete of the IKE SA: nothing is left on eithe
   }
 }
 
+TEST_CASE("Terminate while our CHILD_SA or IKE SA rekey is in flight tells the peer once it is answered",
+          "[rekey][collision]") {
+  for (bool ike_rekey : {false, true}) {
+    INFO((ike_rekey ? "IKE SA rekey" : "CHILD_SA rekey") << " in flight");
+    RekeyPair pair(config_a(), config_b());
+    pair.establish();
+    if (ike_rekey) {
+      REQUIRE(pair.a.engine->rekey_ike(pair.a.only_sa().unique_id));
+    } else {
+      REQUIRE(pair.a.engine->rekey_child(spi_in_of(pair.a)));
+    }
+    REQUIRE(pair.a.engine->terminate(pair.a.only_sa().unique_id));
+    // Window size 1 (§2.3): the Delete waits for the answer; the SA is not dropped behind the peer's back.
+    CHECK(pair.a.events.of<IkeSaDeleted>().empty());
+    pair.pump();
+    CHECK(pair.a.sas().empty());
+    CHECK(pair.b.sas().empty());
+    CHECK(pair.a.kernel.empty());
+    CHECK(pair.b.kernel.empty());
+    // The peer learnt of it from a Delete (by_peer), not from a timeout.
+    const auto deleted = pair.b.events.of<IkeSaDeleted>();
+    REQUIRE(!deleted.empty());
+    CHECK(deleted.back().by_peer);
+    CHECK(pair.b.events.of<IkeSaFailed>().empty());
+  }
+}
+
 TEST_CASE("A further child requested during an IKE SA rekey is created on the new IKE SA",
           "[rekey][collision]") {
   RekeyPair pair(config_a(), config_b());

@@ -392,19 +392,37 @@ Expected<Ok, std::string> Engine::terminate(uint64_t ike_sa) {
   if (it == sas_.end()) return unexpected("no IKE SA with id " + std::to_string(ike_sa));
   IkeSa& sa = *it->second;
   if (sa.state == IkeSaState::deleting) return Ok{};
-  if (sa.state == IkeSaState::established && !sa.requests.outstanding()) {
-    sa.state = IkeSaState::deleting;
-    if (send_request(sa, iana::ExchangeType::INFORMATIONAL,
-                     {ike::Payload{ike::DeletePayload{iana::SecurityProtocolId::IKE, {}}}})) {
-      return Ok{};
-    }
+  if (sa.state == IkeSaState::established && sa.requests.outstanding()) {
+    // Window size 1 (§2.3): the Delete waits for the answer to the exchange in flight (a rekey, say),
+    // then goes before anything else; the work still waiting would only be undone by it. Dropping the SA
+    // without a word would leave the peer its IKE SA and CHILD_SAs until its liveness check.
+    sa.queued.clear();
+    queue_work(sa, {QueuedChildWork::Kind::delete_ike, {}, 0, {}});
+    return Ok{};
   }
-  // Not yet established, or busy with another exchange that window size 1 will not let us interleave
-  // with: the SA goes without a word to the peer, whose own timers clean up.
+  if (sa.state == IkeSaState::established) {
+    start_delete_ike(sa);
+    return Ok{};
+  }
+  // Not yet established: the SA goes without a word to the peer, whose own timers clean up.
   IkeSaDeleted event{sa.unique_id, sa.connection ? sa.connection->name : std::string{}, false};
   remove_sa(sa);
   emit(std::move(event));
   return Ok{};
+}
+
+bool Engine::start_delete_ike(IkeSa& sa) {
+  sa.state = IkeSaState::deleting;
+  if (send_request(sa, iana::ExchangeType::INFORMATIONAL,
+                   {ike::Payload{ike::DeletePayload{iana::SecurityProtocolId::IKE, {}}}})) {
+    return true;
+  }
+  // The request could not be sent (§1.4.1 asks for a Delete, but there is no way to send it): the SA
+  // goes without a word to the peer, whose own timers clean up.
+  IkeSaDeleted event{sa.unique_id, sa.connection ? sa.connection->name : std::string{}, false};
+  remove_sa(sa);
+  emit(std::move(event));
+  return false;
 }
 
 void Engine::on_timer(TimePoint now) {

@@ -112,7 +112,8 @@ struct ChildSaRequest {
 
 // Work that waits for the request window (one request out at a time, §2.3).
 struct QueuedChildWork {
-  enum class Kind : uint8_t { create_child, rekey_child, rekey_ike, delete_child };
+  // delete_ike: terminate() found the window busy; the Delete goes once the exchange in flight is answered.
+  enum class Kind : uint8_t { create_child, rekey_child, rekey_ike, delete_child, delete_ike };
   Kind kind = Kind::create_child;
   std::string child;       // create_child: the configured child's name
   uint32_t spi_in = 0;     // rekey_child, delete_child: the child's inbound SPI

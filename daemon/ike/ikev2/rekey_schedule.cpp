@@ -128,6 +128,10 @@ void Engine::start_queued(IkeSa& sa) {
       case QueuedChildWork::Kind::delete_child:
         if (child != sa.children.end() && child->state != ChildSaState::deleting) delete_child(sa, *child);
         break;
+      case QueuedChildWork::Kind::delete_ike:
+        // The SA is deleting (or gone, when the Delete could not be sent): nothing more starts on it.
+        start_delete_ike(sa);
+        return;
     }
   }
 }
