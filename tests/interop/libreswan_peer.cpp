@@ -61,8 +61,8 @@ const char* kCertNickname = "peer";
 }  // namespace
 
 std::string LibreswanPeer::unsupported(const InteropCase& c) const {
-  // pluto 4.10 signs and verifies only RSA (PKCS#1 v1.5 and PSS) and ECDSA: its authby= knows no EdDSA and
-  // its digital-signature code has no Ed25519 hash/algorithm (RFC 8420 support arrived after 4.x).
+  // pluto 4.10 authenticates with RSA and ECDSA signatures only: authby= offers rsasig, rsa-sha1/sha2 and
+  // ecdsa, and neither pluto nor addconn contains any EdDSA or Ed25519 code (strings of the binaries).
   if (c.auth == Auth::ed25519) return "Libreswan 4.10 has no Ed25519 (RFC 8420) authentication";
   return {};
 }
@@ -123,11 +123,12 @@ bool LibreswanPeer::make_nss_database(std::string& why) const {
   if (setup_.c.auth != Auth::psk) {
     // The root is the trust anchor; the intermediate only completes ipsecd's chain, so it gets no trust.
     script += "; " + tools_.certutil + " -A -d " + db + " -n root-ca -t CT,C,C -a -i " + setup_.root_ca;
-    script += "; " + tools_.certutil + " -A -d " + db + " -n intermediate-ca -t ,, -a -i " + setup_.intermediate_ca;
+    script +=
+        "; " + tools_.certutil + " -A -d " + db + " -n intermediate-ca -t ,, -a -i " + setup_.intermediate_ca;
     // NSS imports a private key only inside PKCS#12; the fixture's key is PKCS#8 PEM.
     const std::string p12 = setup_.work_dir + "/peer.p12";
-    script += "; " + tools_.openssl + " pkcs12 -export -in " + setup_.certificate + " -inkey " + setup_.private_key +
-              " -name " + kCertNickname + " -passout pass: -out " + p12;
+    script += "; " + tools_.openssl + " pkcs12 -export -in " + setup_.certificate + " -inkey " +
+              setup_.private_key + " -name " + kCertNickname + " -passout pass: -out " + p12;
     script += "; " + tools_.pk12util + " -i " + p12 + " -d " + db + " -W ''";
   }
   const auto r = run(script);
@@ -155,19 +156,21 @@ bool LibreswanPeer::start(const PeerSetup& setup, std::string& why) {
   if (!make_nss_database(why)) return false;
   // pluto forks into the background once it listens on its control socket; with --config it then loads
   // the connections (auto=add) and the secrets by itself through addconn.
-  const auto r = run(ns_exec(setup_.ns) + tools_.pluto + " --config " + dir + "/ipsec.conf --secretsfile " + dir +
-                     "/ipsec.secrets --ipsecdir " + dir + " --nssdir " + dir + "/nss --rundir " + dir +
+  const auto r = run(ns_exec(setup_.ns) + tools_.pluto + " --config " + dir + "/ipsec.conf --secretsfile " +
+                     dir + "/ipsec.secrets --ipsecdir " + dir + " --nssdir " + dir + "/nss --rundir " + dir +
                      "/run --logfile " + log_file() + " </dev/null >/dev/null");
   started_ = true;
   if (r.status != 0) {
     why = "pluto did not start: " + r.output + "\n" + log();
     return false;
   }
-  // Ready when the connection is loaded and pluto listens on the peer's address.
+  // Ready when the connection is loaded, pluto listens on the peer's address and has read the secrets
+  // (addconn asks for that last).
   const bool ready = poll(15s, [&] {
     const std::string status = whack("--status");
     return status.find("\"gw\":") != std::string::npos &&
-           status.find("UDP " + setup_.address + ":500") != std::string::npos;
+           status.find("UDP " + setup_.address + ":500") != std::string::npos &&
+           read_file(log_file()).find("loading secrets from") != std::string::npos;
   });
   if (!ready) why = "pluto did not load connection gw or listen on " + setup_.address + ":\n" + log();
   return ready;
@@ -193,7 +196,7 @@ PeerView parse_whack(const std::string& trafficstatus, const std::string& showst
                      const std::string& own_address) {
   PeerView view;
   view.raw = "$ whack --trafficstatus\n" + trafficstatus + "$ whack --showstates\n" + showstates;
-  // 006 #2: "gw", type=ESP, add_time=1795756827, inBytes=0, outBytes=0, maxBytes=2^63B, id='@ipsecd.example.com'
+  // 006 #2: "gw", type=ESP, add_time=1795756827, inBytes=0, outBytes=0, maxBytes=2^63B, id='@ipsecd...'
   static const std::regex traffic(R"(#(\d+): "gw"[^,]*, type=ESP,)");
   // 000 #1: "gw":500 STATE_V2_ESTABLISHED_IKE_SA (established IKE SA); ...
   // 000 #2: "gw":500 STATE_V2_ESTABLISHED_CHILD_SA (established Child SA); ...
@@ -204,8 +207,10 @@ PeerView parse_whack(const std::string& trafficstatus, const std::string& showst
   for (std::sregex_iterator it(trafficstatus.begin(), trafficstatus.end(), traffic), end; it != end; ++it)
     listed.push_back((*it)[1]);
   for (std::sregex_iterator it(showstates.begin(), showstates.end(), state), end; it != end; ++it) {
-    if ((*it)[3] == "IKE") view.ike_established = true;
-    else established_children.push_back((*it)[1]);
+    if ((*it)[3] == "IKE")
+      view.ike_established = true;
+    else
+      established_children.push_back((*it)[1]);
   }
   for (std::sregex_iterator it(showstates.begin(), showstates.end(), spis), end; it != end; ++it) {
     const std::string serial = (*it)[1];

@@ -38,8 +38,8 @@ TEST_CASE("whack --trafficstatus and --showstates give the IKE SA and the instal
   CHECK(view.children[0].inbound_spi == 0x2bb13197);
   CHECK(view.raw.find("esp.ed3a45dd@192.0.2.1") != std::string::npos);
 
-  const PeerView none = parse_whack("", "000 #1: \"gw\":500 STATE_V2_PARENT_I1 (sent IKE_SA_INIT request);\n",
-                                    "192.0.2.2");
+  const PeerView none =
+      parse_whack("", "000 #1: \"gw\":500 STATE_V2_PARENT_I1 (sent IKE_SA_INIT request);\n", "192.0.2.2");
   CHECK(!none.ike_established);
   CHECK(none.children.empty());
 }
