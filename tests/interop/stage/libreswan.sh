@@ -27,8 +27,7 @@ fetch() {
   log "fetching ${packages[*]} into $cache"
   rm -rf "$cache/debs" "$cache/root"
   mkdir -p "$cache/debs" "$cache/root"
-  # apt drops privileges to _apt for downloads; it must be able to write the target directory.
-  chmod 777 "$cache/debs"
+  # As root apt warns that it downloads unsandboxed (its _apt user cannot write here); that is harmless.
   (cd "$cache/debs" && apt-get download -q "${packages[@]}" >&2)
   for deb in "$cache"/debs/*.deb; do dpkg -x "$deb" "$cache/root"; done
   touch "$cache/ready"
@@ -40,6 +39,12 @@ mkdir -p "$cache"
   fetch
 ) 9>"$cache/lock"
 
+version=$(dpkg-deb -f "$(ls "$cache"/debs/libreswan_*.deb)" Version)
+case $version in
+  4.10*) ;;
+  *) log "warning: the libreswan package is $version, the matrix names 4.10" ;;
+esac
+
 for exe in usr/libexec/ipsec/pluto usr/libexec/ipsec/whack usr/libexec/ipsec/addconn usr/bin/certutil \
   usr/bin/pk12util; do
   printf -- '--bin %s\n' "$cache/root/$exe"
@@ -47,7 +52,8 @@ done
 # pluto started with --config runs addconn from its compiled-in path to load the connections.
 printf -- '--file %s:/usr/libexec/ipsec/addconn\n' "$cache/root/usr/libexec/ipsec/addconn"
 # openssl turns the fixture's PEM key and certificate into the PKCS#12 file pk12util imports.
-printf -- '--bin %s\n' "$(command -v openssl)"
+openssl=$(command -v openssl) || { log "openssl is missing on the host"; exit 2; }
+printf -- '--bin %s\n' "$openssl"
 # Each extra library at the loader's default path, and what it needs at the path ldd shows (the loader in
 # the guest has no ld.so.cache, only its default directories).
 for lib in "${extra_libraries[@]}"; do
