@@ -1,9 +1,10 @@
 #!/bin/bash
 # Stages OpenIKED 7.2 (iked, ikectl) for the interop VM: fetches Debian's package once into the VM cache and
-# prints the run_vm.sh arguments that put both programs (with their libraries) into the guest.
+# prints the run_vm.sh arguments that put both programs (with their libraries) into the guest, one per line.
+# Usage: stage/openiked.sh [CACHE_DIR] (run_interop.sh passes it; default CACHE/peers/openiked).
 #
 # The package is never installed on the host: its maintainer scripts would start iked on the host's UDP 500.
-# `apt-get download` + `dpkg -x` unpack it into CACHE/peers/openiked/root instead. Its libraries (libevent,
+# `apt-get download` + `dpkg -x` unpack it into CACHE_DIR/root instead, once. Its libraries (libevent,
 # libcrypto) are the host's, which run_vm.sh --bin copies along with each program; OpenSSL's legacy
 # provider, which libcrypto loads with dlopen, goes along as a --file.
 set -euo pipefail
@@ -14,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 version=${IPSECD_OPENIKED_VERSION:-7.2-1}
 # Not named "cache": vm_with_lock has a local of that name, which bash would let fetch see instead.
-openiked_dir=$(vm_cache_dir)/peers/openiked
+openiked_dir=${1:-$(vm_cache_dir)/peers/openiked}
 
 fetch() {
   [ -x "$openiked_dir/root/usr/sbin/iked" ] && [ -x "$openiked_dir/root/usr/sbin/ikectl" ] && return 0
