@@ -67,21 +67,26 @@ void require_one_tunnel(TwoGateways& net, const TunnelOptions& options) {
   REQUIRE(problem == "");
 }
 
+std::string counters_problem(Gateway& gw, const TunnelOptions& o) {
+  const auto children = children_of(gw.status());
+  const auto sas = gw.kernel_sas();
+  if (children.size() != 1) return gw.ns() + " lists " + std::to_string(children.size()) + " CHILD_SAs";
+  const auto& child = children[0];
+  const auto in = find_sa(sas, main_protocol(o), spi_of(child["spi_in"]));
+  const auto out = find_sa(sas, main_protocol(o), spi_of(child["spi_out"]));
+  if (!in || !out) return gw.ns() + " kernel lacks an SA of " + child.dump();
+  if (child["bytes_in"] != in->bytes || child["packets_in"] != in->packets ||
+      child["bytes_out"] != out->bytes || child["packets_out"] != out->packets) {
+    return gw.ns() + " status " + child.dump() + " but the kernel counts in " + std::to_string(in->bytes) +
+           " bytes " + std::to_string(in->packets) + " packets, out " + std::to_string(out->bytes) +
+           " bytes " + std::to_string(out->packets) + " packets";
+  }
+  return {};
+}
+
 std::string counters_problem(TwoGateways& net, const TunnelOptions& o) {
   for (Gateway* gw : {&net.left(), &net.right()}) {
-    const auto children = children_of(gw->status());
-    const auto sas = gw->kernel_sas();
-    if (children.size() != 1) return gw->ns() + " lists " + std::to_string(children.size()) + " CHILD_SAs";
-    const auto& child = children[0];
-    const auto in = find_sa(sas, main_protocol(o), spi_of(child["spi_in"]));
-    const auto out = find_sa(sas, main_protocol(o), spi_of(child["spi_out"]));
-    if (!in || !out) return gw->ns() + " kernel lacks an SA of " + child.dump();
-    if (child["bytes_in"] != in->bytes || child["packets_in"] != in->packets ||
-        child["bytes_out"] != out->bytes || child["packets_out"] != out->packets) {
-      return gw->ns() + " status " + child.dump() + " but the kernel counts in " + std::to_string(in->bytes) +
-             " bytes " + std::to_string(in->packets) + " packets, out " + std::to_string(out->bytes) +
-             " bytes " + std::to_string(out->packets) + " packets";
-    }
+    if (auto problem = counters_problem(*gw, o); !problem.empty()) return problem;
   }
   return {};
 }

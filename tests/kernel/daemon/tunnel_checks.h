@@ -22,6 +22,8 @@ void require_counters_match_kernel(TwoGateways& net, const TunnelOptions& option
 
 // The same as a reason (empty when they agree), for polling while rekeys come and go.
 std::string counters_problem(TwoGateways& net, const TunnelOptions& options);
+// One gateway's side of it (the interop tests have one ipsecd and a foreign peer).
+std::string counters_problem(Gateway& gw, const TunnelOptions& options);
 
 // `down gw --wait` on the left; then neither kernel holds an SA or an in/out/fwd policy, and neither
 // daemon lists an IKE SA.

@@ -182,6 +182,11 @@ std::vector<nlohmann::json> Gateway::stop_monitor() {
     reap(monitor_pid_, 2s);
   }
   monitor_pid_ = -1;
+  return monitor_events();
+}
+
+std::vector<nlohmann::json> Gateway::monitor_events() const {
+  std::vector<nlohmann::json> events;
   std::istringstream lines(read_file(dir_ + "/" + ns_ + ".events"));
   for (std::string line; std::getline(lines, line);) {
     auto j = nlohmann::json::parse(line, nullptr, false);

@@ -79,6 +79,8 @@ class Gateway {
   bool start_monitor(std::string& why);
   // Stops the monitor and returns its events (each line's "event" object).
   std::vector<nlohmann::json> stop_monitor();
+  // The events the running monitor has written so far, without stopping it.
+  std::vector<nlohmann::json> monitor_events() const;
 
   // The kernel's view of this namespace, through iproute2.
   std::vector<KernelSa> kernel_sas() const;
