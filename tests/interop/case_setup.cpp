@@ -24,12 +24,13 @@ std::string peer_id(const InteropCase& c) {
   return c.auth == Auth::psk ? "peer.example.com" : "peer-" + to_string(c.auth) + ".example.com";
 }
 
-std::string ipsecd_config(const InteropCase& c, const std::string& ctl_socket, const RekeyTiming& timing) {
+std::string ipsecd_config(const InteropCase& c, const std::string& ctl_socket, const RekeyTiming& timing,
+                          const std::string& esp, const std::string& daemon_settings) {
   const bool psk = c.auth == Auth::psk;
   const std::string auth = psk ? "psk" : "pubkey";
   const std::string pki = pki_dir();
   const std::string own = pki + "/ee-" + to_string(c.auth);
-  std::string t = "[daemon]\nctl_socket = \"" + ctl_socket + "\"\n\n";
+  std::string t = "[daemon]\nctl_socket = \"" + ctl_socket + "\"\n" + daemon_settings + "\n";
   t += "[connections.gw]\nlocal_addr = \"" + std::string(kIpsecdAddress) + "\"\nremote_addr = \"" + kPeerAddress +
        "\"\nproposals = [\"aes256-sha256-ecp256\"]\n";
   t += "rekey_time = " + seconds(timing.ike_rekey_s) + "\nrekey_jitter = " + seconds(timing.ike_jitter_s) + "\n";
@@ -42,7 +43,7 @@ std::string ipsecd_config(const InteropCase& c, const std::string& ctl_socket, c
   if (c.mode == Mode::tunnel) {
     t += "local_ts = [\"" + std::string(kIpsecdLan) + "\"]\nremote_ts = [\"" + kPeerLan + "\"]\n";
   }
-  t += "esp_proposals = [\"aes256-sha256\"]\nstart_action = \"none\"\n";
+  t += "esp_proposals = [\"" + esp + "\"]\nstart_action = \"none\"\n";
   t += "rekey_time = " + seconds(timing.child_rekey_s) + "\nrekey_jitter = " + seconds(timing.child_jitter_s) +
        "\nlife_time = " + seconds(timing.child_life_s) + "\n";
   if (psk) {

@@ -20,8 +20,10 @@ std::string ipsecd_id(const InteropCase& c);
 std::string peer_id(const InteropCase& c);
 
 // ipsecd's configuration (gw-left, 192.0.2.1, LAN 198.51.100.0/24): connection "gw", child "net",
-// IKE aes256-sha256-ecp256, ESP aes256-sha256, start_action none (the runner or the peer initiates).
-std::string ipsecd_config(const InteropCase& c, const std::string& ctl_socket, const RekeyTiming& timing);
+// IKE aes256-sha256-ecp256, ESP `esp` (Peer::esp_proposal), start_action none (the runner or the peer
+// initiates); `daemon_settings` (Peer::ipsecd_daemon_settings) go into its [daemon] section.
+std::string ipsecd_config(const InteropCase& c, const std::string& ctl_socket, const RekeyTiming& timing,
+                          const std::string& esp = "aes256-sha256", const std::string& daemon_settings = "");
 
 // What the peer (gw-right, 192.0.2.2, LAN 203.0.113.0/24) needs to mirror that configuration.
 PeerSetup peer_setup(const InteropCase& c, const std::string& ns, const std::string& work_dir);

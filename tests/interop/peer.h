@@ -27,8 +27,9 @@ struct PeerSetup {
   // PKCS#8 key, the intermediate CA that issued both sides' certificates, and the root CA both trust.
   std::string certificate, private_key, intermediate_ca, root_ca;
   // Algorithms both sides are configured with: IKE AES-CBC-256, HMAC-SHA2-256-128, PRF-HMAC-SHA2-256,
-  // DH group 19 (ecp256); ESP AES-CBC-256 with HMAC-SHA2-256-128, no PFS. The peer's lifetimes must be long
-  // (an hour or more): the rekeys a case checks are ipsecd's, on its short lifetimes.
+  // DH group 19 (ecp256); ESP AES-CBC-256 with HMAC-SHA2-256-128 (or what Peer::esp_proposal() names), no
+  // PFS. The peer's lifetimes must be long (an hour or more): the rekeys a case checks are ipsecd's, on its
+  // short lifetimes.
 };
 
 // What the peer's own tool (swanctl --list-sas, ipsec whack --trafficstatus, ikectl show sa) shows.
@@ -49,6 +50,12 @@ class Peer {
   virtual std::string name() const = 0;
   // Empty when the peer can do this case; else why not, printed as "n/a (peer): REASON".
   virtual std::string unsupported(const InteropCase& c) const = 0;
+  // The ESP proposal both sides use, in ipsecd's keyword form. A peer whose kernel interface cannot install
+  // the default (OpenIKED's PF_KEY on Linux has no HMAC-SHA2-256-128) names one it can.
+  virtual std::string esp_proposal() const { return "aes256-sha256"; }
+  // Extra lines for ipsecd's [daemon] section in this peer's cases ("key = value\n" each): settings a
+  // peer's known quirk needs, each explained where the peer returns it.
+  virtual std::string ipsecd_daemon_settings() const { return {}; }
   // Writes the configuration for `setup`, starts the peer's daemon in setup.ns and waits until it accepts
   // connections. False, with the reason, when it did not come up.
   virtual bool start(const PeerSetup& setup, std::string& why) = 0;

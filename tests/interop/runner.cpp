@@ -48,7 +48,7 @@ class CaseSteps {
   CaseSteps(Peer& peer, const InteropCase& c, TwoGateways& net)
       : peer_(peer), c_(c), net_(net), ipsecd_(net.left()) {
     options_.transport = c.mode == Mode::transport;
-    options_.esp = {"aes256-sha256"};
+    options_.esp = {peer.esp_proposal()};
   }
 
   std::string step;  // the step running (or failed)
@@ -57,7 +57,9 @@ class CaseSteps {
   std::string run() {
     std::string why;
     step = "start ipsecd";
-    if (!ipsecd_.start(ipsecd_config(c_, ipsecd_.socket(), RekeyTiming{}), why)) return why;
+    const std::string config = ipsecd_config(c_, ipsecd_.socket(), RekeyTiming{}, peer_.esp_proposal(),
+                                             peer_.ipsecd_daemon_settings());
+    if (!ipsecd_.start(config, why)) return why;
     step = "start ipsecctl monitor";
     if (!ipsecd_.start_monitor(why)) return why;
     step = "start peer";
