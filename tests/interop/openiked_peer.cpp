@@ -181,7 +181,7 @@ std::string OpenikedPeer::config(const PeerSetup& s) {
        (s.c.mode == Mode::tunnel ? "tunnel" : "transport") + " esp \\\n";
   t += "  from " + s.local_ts + " to " + s.remote_ts + " \\\n";
   t += "  local " + s.address + " peer " + s.ipsecd_address + " \\\n";
-  // PeerSetup's algorithms; ESP integrity is SHA2-512 instead of SHA2-256 (see esp_proposal_keyword).
+  // PeerSetup's algorithms, but ESP with HMAC-SHA2-512-256 (see esp_proposal()).
   t += "  ikesa enc aes-256 auth hmac-sha2-256 prf hmac-sha2-256 group ecp256 \\\n";
   t += "  childsa enc aes-256 auth hmac-sha2-512 noesn \\\n";
   t += "  srcid " + s.local_id + " dstid " + s.remote_id + " \\\n";
@@ -278,8 +278,18 @@ bool OpenikedPeer::initiate(std::string& why) {
     last = view();
     return last.ike_established && !last.children.empty();
   });
-  if (!up) why = "iked did not show an established IKE SA with a CHILD_SA within 20 s:\n" + last.raw;
-  return up;
+  if (!up) {
+    why = "iked did not show an established IKE SA with a CHILD_SA within 20 s:\n" + last.raw;
+    return false;
+  }
+  // Globally passive again: iked still answers and rekeys, but does not start a new IKE SA on its own once
+  // ipsecd has taken the tunnel down (its initiator timer would, as for any active policy without an SA).
+  const std::string passive = ikectl("passive", &status);
+  if (status != 0) {
+    why = "ikectl passive failed: " + passive;
+    return false;
+  }
+  return true;
 }
 
 PeerView OpenikedPeer::view() const { return parse_ikectl_show_sa(ikectl("show sa")); }

@@ -21,13 +21,19 @@ class OpenikedPeer : public Peer {
   OpenikedPeer(const OpenikedPeer&) = delete;
   OpenikedPeer& operator=(const OpenikedPeer&) = delete;
 
-  // The ESP proposal (ipsecd's keyword) both sides must use with OpenIKED on Linux: iked installs SAs through
-  // PF_KEY, which has no way to ask for HMAC-SHA2-256 truncated to 128 bits (Linux's PF_KEY sha256 is the
-  // pre-RFC 4868 96-bit one, and iked refuses it) and no AEAD ciphers; HMAC-SHA2-512-256 works.
-  static constexpr const char* esp_proposal_keyword = "aes256-sha512";
-
   std::string name() const override;
   std::string unsupported(const InteropCase& c) const override;
+  // AES-CBC-256 with HMAC-SHA2-512-256: iked installs SAs through PF_KEY, which has no way to ask for
+  // HMAC-SHA2-256 truncated to 128 bits (Linux's PF_KEY sha256 is the pre-RFC 4868 96-bit one, and iked
+  // refuses it: "pfkey_sa: unsupported integrity algorithm") and no AEAD ciphers.
+  std::string esp_proposal() const override { return "aes256-sha512"; }
+  // A short retransmission schedule (about 6 s to give up): iked answers no request of the original
+  // responder on an IKE SA it is closing (ikev2_msg_valid_ike_sa admits only INFORMATIONAL requests with the
+  // Initiator flag there), so when ipsecd, the original responder, has rekeyed the IKE SA, iked never answers
+  // its Delete of the old one (RFC 7296 §2.8), and ipsecd removes that SA when its retransmissions give up.
+  std::string ipsecd_daemon_settings() const override {
+    return "retransmit_timeout = \"1s\"\nretransmit_tries = 2\n";
+  }
   bool start(const PeerSetup& setup, std::string& why) override;
   bool initiate(std::string& why) override;
   PeerView view() const override;
