@@ -312,7 +312,9 @@ void OpenikedPeer::stop() {
 std::string OpenikedPeer::log() const {
   // -vv logs every key derivation step and payload; the exchanges, states and errors are what explains a
   // failure.
-  static const std::regex noise(R"(ikev2_prfplus|ikev2_sa_keys: |ikev2_next_payload|ikev2_pld_xform|ikev2_pld_attr|ikev2_msg_(en|de)crypt|ikev2_msg_integr|config_free_|_free: free)");
+  static const std::regex noise(
+      "ikev2_prfplus|ikev2_sa_keys: |ikev2_next_payload|ikev2_pld_xform|ikev2_pld_attr|"
+      "ikev2_msg_(en|de)crypt|ikev2_msg_integr|config_free_|_free: free");
   std::deque<std::string> tail;
   std::istringstream lines(read_file(log_file()));
   for (std::string line; std::getline(lines, line);) {
