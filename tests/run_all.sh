@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds ipsecd (regular and libFuzzer builds) and runs the whole test suite: every ctest label.
+# Builds ipsecd (regular and libFuzzer builds), runs the whole test suite (every ctest label) and prints
+# the interop matrix.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${IPSECD_BUILD_DIR:-$top/build}
@@ -15,4 +16,12 @@ cmake --build "$fuzz_build" -j "$jobs"
 status=0
 (cd "$build" && ctest --output-on-failure -j "$jobs") || status=1
 (cd "$fuzz_build" && ctest --output-on-failure -L fuzz) || status=1
+
+# The interop matrix of every peer that ran (tests/interop/README.md), together at the end of the log.
+shopt -s nullglob
+matrices=("$build"/tests/interop/interop-*.matrix)
+if ((${#matrices[@]} > 0)); then
+  echo "== interop matrix (peer x role x auth x mode) =="
+  cat "${matrices[@]}"
+fi
 exit $status

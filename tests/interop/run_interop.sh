@@ -56,6 +56,9 @@ fi
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+# An earlier run's matrix must not pass for this one's (tests/run_all.sh prints what it finds).
+matrix=$build/tests/interop/interop-$peer.matrix
+rm -f "$matrix"
 status=0
 "$repo/tests/kernel/run_vm.sh" --keep "${vm_flags[@]}" --timeout "${IPSECD_INTEROP_TIMEOUT:-1200}" --memory 1024 \
   --bin "$build/tests/interop/interop_tests" --bin "$build/daemon/ipsecd" --bin "$build/ctl/ipsecctl" \
@@ -65,7 +68,6 @@ status=0
 sleep 0.2
 
 run=$(sed -n 's/.*run directory kept: //p' "$log" | tail -n 1)
-matrix=$build/tests/interop/interop-$peer.matrix
 if [ -n "$run" ] && [ -f "$run/console.log" ]; then
   tr -d '\r' <"$run/console.log" >"$run/console.clean"
   # Each failed case's report runs from its "INTEROP ... FAIL" line to the next INTEROP or MATRIX line.
