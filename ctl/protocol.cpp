@@ -365,10 +365,13 @@ void from_json(const json& j, IkeSaInfo& v) {
   j.at("children").get_to(v.children);
 }
 
-void to_json(json& j, const Status& v) { j = json{{"connections", v.connections}, {"ike_sas", v.ike_sas}}; }
+void to_json(json& j, const Status& v) {
+  j = json{{"connections", v.connections}, {"ike_sas", v.ike_sas}, {"counters", v.counters}};
+}
 void from_json(const json& j, Status& v) {
   j.at("connections").get_to(v.connections);
   j.at("ike_sas").get_to(v.ike_sas);
+  j.at("counters").get_to(v.counters);
 }
 
 void to_json(json& j, const UpResult& v) {

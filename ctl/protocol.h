@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -156,6 +157,8 @@ struct IkeSaInfo {
 struct Status {
   std::vector<ConnectionInfo> connections;
   std::vector<IkeSaInfo> ike_sas;
+  // Daemon-wide counters by name (PROTOCOL.md): datagrams, drops by reason, kernel events.
+  std::map<std::string, uint64_t> counters;
   bool operator==(const Status&) const = default;
 };
 

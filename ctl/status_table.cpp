@@ -149,9 +149,18 @@ std::string format_child_sas(const std::vector<IkeSaInfo>& ike_sas) {
   return section("CHILD SAs:", table);
 }
 
+// Only the counters that are not zero, so that a drop stands out; the JSON has them all.
+std::string format_counters(const std::map<std::string, uint64_t>& counters) {
+  std::string out;
+  for (const auto& [name, value] : counters) {
+    if (value != 0) out += (out.empty() ? "" : ", ") + name + " " + std::to_string(value);
+  }
+  return "Counters: " + (out.empty() ? std::string("all zero") : out) + "\n";
+}
+
 std::string format_status(const Status& status) {
   return format_connections(status.connections) + "\n" + format_ike_sas(status.ike_sas) + "\n" +
-         format_child_sas(status.ike_sas);
+         format_child_sas(status.ike_sas) + "\n" + format_counters(status.counters);
 }
 
 std::string format_up(const UpResult& result) {

@@ -4,6 +4,7 @@
 #include "ctl/protocol.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,7 +15,9 @@ namespace ipsecd::ctl {
 std::string format_connections(const std::vector<ConnectionInfo>& connections);
 std::string format_ike_sas(const std::vector<IkeSaInfo>& ike_sas);
 std::string format_child_sas(const std::vector<IkeSaInfo>& ike_sas);
-// All three, separated by blank lines.
+// "Counters: NAME VALUE, ..." for the counters that are not zero ("Counters: all zero").
+std::string format_counters(const std::map<std::string, uint64_t>& counters);
+// All three tables and the counters, separated by blank lines.
 std::string format_status(const Status& status);
 
 std::string format_up(const UpResult& result);

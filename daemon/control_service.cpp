@@ -4,6 +4,7 @@
 #include "crypto/ipsec_overhead.h"
 #include "daemon/event_text.h"
 #include "daemon/ike/ikev2/traffic_selectors.h"
+#include "daemon/status_counters.h"
 
 #include <fmt/format.h>
 
@@ -150,6 +151,7 @@ ctl::Event ControlService::to_ctl_event(const ikev2::Event& event) {
 
 ctl::Status ControlService::status() const {
   ctl::Status status;
+  status.counters = status_counters(daemon_.counters(), daemon_.engine().counters(), daemon_.socket_counters());
   const auto& config = daemon_.config();
   for (const auto& c : config.connections) {
     ctl::ConnectionInfo info;

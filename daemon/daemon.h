@@ -89,6 +89,7 @@ class Daemon final : public ikev2::TimeSource, public ikev2::EventSink {
   const SaRegistry& sas() const { return registry_; }
   const config::DaemonConfig& config() const { return *config_; }
   const DaemonCounters& counters() const { return counters_; }
+  IkeSocketCounters socket_counters() const { return sockets_.counters(); }
   ikev2::Engine& engine() { return *engine_; }
   io::EventLoop& loop() { return loop_; }
   // "2 connections, 1 IKE SA, 1 CHILD SA": systemd's STATUS=.

@@ -14,9 +14,9 @@
 
 namespace ipsecd::daemon {
 
-// Opens its own XFRM and route sockets in the calling thread's network namespace. Every reqid the engine hands over
-// must lie in netlink::kIpsecdReqids, the range flush_own recognises as ours; engine_settings() gives the
-// engine a first reqid inside it.
+// Opens its own XFRM and route sockets in the calling thread's network namespace. Every reqid the engine
+// hands over must lie in netlink::kIpsecdReqids, the range flush_own recognises as ours; engine_settings()
+// gives the engine a first reqid inside it.
 class NetlinkKernelPort final : public ikev2::KernelPort {
  public:
   static Expected<NetlinkKernelPort, ikev2::KernelError> open();
@@ -44,7 +44,8 @@ class NetlinkKernelPort final : public ikev2::KernelPort {
   netlink::Xfrm& xfrm() { return xfrm_; }
 
  private:
-  NetlinkKernelPort(netlink::Xfrm xfrm, netlink::Routes routes) : xfrm_(std::move(xfrm)), routes_(std::move(routes)) {}
+  NetlinkKernelPort(netlink::Xfrm xfrm, netlink::Routes routes)
+      : xfrm_(std::move(xfrm)), routes_(std::move(routes)) {}
 
   netlink::Xfrm xfrm_;
   netlink::Routes routes_;

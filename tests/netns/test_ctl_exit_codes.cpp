@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -252,8 +254,30 @@ TEST_CASE("ipsecctl --json prints objects with PROTOCOL.md's keys", "[netns][ctl
   CHECK(up_result.at("completed") == false);
   REQUIRE(d.a.wait_for_log("child[1.1] site-a/net: failed", 10s));
 
-  const auto status = parsed(ipsecctl(d.dir, d.socket, "--json status"));
-  has_keys(status, {{"connections", Type::array}, {"ike_sas", Type::array}});
+  // A datagram that is no IKE message reaches A's port 500: it is dropped and counted.
+  {
+    EnterNetns in_b(DaemonNamespaces::kB);
+    REQUIRE(in_b.error().empty());
+    const int udp = socket(AF_INET, SOCK_DGRAM, 0);
+    REQUIRE(udp >= 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(500);
+    inet_pton(AF_INET, "192.0.2.1", &to.sin_addr);
+    const char garbage[] = "not an IKE message";
+    CHECK(sendto(udp, garbage, sizeof garbage, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to) > 0);
+    close(udp);
+  }
+  json status;
+  for (int i = 0; i < 50; ++i) {
+    status = parsed(ipsecctl(d.dir, d.socket, "--json status"));
+    if (status.contains("counters") && status["counters"].value("decode_failed", 0) == 1) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  has_keys(status, {{"connections", Type::array}, {"ike_sas", Type::array}, {"counters", Type::object}});
+  CHECK(status.at("counters").at("decode_failed") == 1);
+  CHECK(status.at("counters").at("datagrams_received") >= 2);  // the IKE_SA_INIT response and the garbage
+  CHECK(status.at("counters").at("integrity_failed") == 0);
   REQUIRE(status.at("connections").size() == 1);
   has_keys(status.at("connections")[0], {{"name", Type::string},
                                          {"local_addrs", Type::array},

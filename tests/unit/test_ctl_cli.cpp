@@ -48,7 +48,7 @@ CommandResult run_ipsecctl(const std::string& arguments) {
 }
 
 Status one_connection() {
-  return Status{{ConnectionInfo{"site", {"192.0.2.1"}, {"203.0.113.9"}, {"net"}}}, {}};
+  return Status{{ConnectionInfo{"site", {"192.0.2.1"}, {"203.0.113.9"}, {"net"}}}, {}, {}};
 }
 
 // up: fails with timeout; down: not_found; status: one connection; reload: failed with a reason.

@@ -44,7 +44,7 @@ Status sample_status() {
   ike.established_seconds = 125;
   ike.nat_remote = true;
   ike.children = {child};
-  return Status{{ConnectionInfo{"site", {"192.0.2.1"}, {"203.0.113.9"}, {"net"}}}, {ike}};
+  return Status{{ConnectionInfo{"site", {"192.0.2.1"}, {"203.0.113.9"}, {"net"}}}, {ike}, {}};
 }
 
 std::set<std::string> keys_of(const json& j) {
@@ -114,9 +114,11 @@ TEST_CASE("ctl request parsing refuses bad lines with the right error code and i
 }
 
 TEST_CASE("ctl Status converts to JSON with the documented keys and back", "[ctl]") {
-  const Status status = sample_status();
+  Status status = sample_status();
+  status.counters = {{"datagrams_received", 12}, {"decode_failed", 1}};
   const json j = status;
-  CHECK(keys_of(j) == std::set<std::string>{"connections", "ike_sas"});
+  CHECK(keys_of(j) == std::set<std::string>{"connections", "ike_sas", "counters"});
+  CHECK(j["counters"]["decode_failed"] == 1);
   CHECK(keys_of(j["connections"][0]) ==
         std::set<std::string>{"name", "local_addrs", "remote_addrs", "children"});
   CHECK(keys_of(j["ike_sas"][0]) == std::set<std::string>{"connection", "unique_id", "state", "role", "local",

@@ -45,7 +45,8 @@ Status fixed_status() {
   ike.children = {child};
   return Status{{ConnectionInfo{"site", {"192.0.2.1"}, {"203.0.113.9"}, {"net"}},
                  ConnectionInfo{"roadwarrior-pool", {}, {"0.0.0.0/0", "::/0"}, {"lan", "dmz"}}},
-                {ike}};
+                {ike},
+                {}};
 }
 
 }  // namespace
@@ -62,7 +63,7 @@ TEST_CASE("ctl text table aligns columns and trims trailing blanks", "[ctl]") {
         "é           1\n");
 }
 
-TEST_CASE("ctl status of a fixed Status prints as three aligned tables", "[ctl]") {
+TEST_CASE("ctl status of a fixed Status prints as three aligned tables and the counters", "[ctl]") {
   const std::string expected =
       "Connections:\n"
       "NAME              LOCAL      REMOTE          CHILDREN\n"
@@ -81,8 +82,13 @@ TEST_CASE("ctl status of a fixed Status prints as three aligned tables", "[ctl]"
       "PKTS OUT  OVERHEAD   MSS\n"
       "  3  site/net   7  installed  tunnel  ESP    c1a2b3c4  0000beef  aes256gcm16/esn  192.0.2.0/24  "
       "198.51.100.0/24,203.0.113.5/32[tcp/443]    50m00s  1h00m           -  1.5 KiB  10.0 MiB       12      "
-      "9000      57 B  1403\n";
-  CHECK(format_status(fixed_status()) == expected);
+      "9000      57 B  1403\n"
+      "\n"
+      "Counters: datagrams_received 7, decode_failed 2\n";
+  auto status = fixed_status();
+  status.counters = {{"datagrams_received", 7}, {"datagrams_sent", 0}, {"decode_failed", 2}};
+  CHECK(format_status(status) == expected);
+  CHECK(format_counters({{"datagrams_sent", 0}}) == "Counters: all zero\n");
   CHECK(format_connections({}) == "Connections: none\n");
   CHECK(format_child_sas({}) == "CHILD SAs: none\n");
 }

@@ -739,6 +739,27 @@ TEST_CASE("Terminate while our CHILD_SA or IKE SA rekey is in flight tells the p
   }
 }
 
+TEST_CASE("Up after a down whose Delete waits for the window starts a new IKE SA", "[rekey][collision]") {
+  RekeyPair pair(config_a(), config_b());
+  pair.establish();
+  const uint64_t going = pair.a.only_sa().unique_id;
+  REQUIRE(pair.a.engine->rekey_child(spi_in_of(pair.a)));
+  REQUIRE(pair.a.engine->terminate(going));
+  // The IKE SA still looks established, but its Delete is queued: the child must not ride on it (it would
+  // be lost with it), and a rekey of it is not queued behind the Delete.
+  const auto fresh = pair.a.engine->initiate("conn", "net");
+  REQUIRE(fresh.has_value());
+  CHECK(*fresh != going);
+  CHECK(pair.a.engine->rekey_ike(going).has_value());
+  pair.pump();
+  const auto sas = pair.a.sas();
+  const auto fresh_sa =
+      std::find_if(sas.begin(), sas.end(), [&](const IkeSaSummary& s) { return s.unique_id == *fresh; });
+  REQUIRE(fresh_sa != sas.end());
+  CHECK(fresh_sa->state == IkeSaState::established);
+  CHECK(pair.a.events.of<IkeSaRekeyed>().empty());
+}
+
 TEST_CASE("A further child requested during an IKE SA rekey is created on the new IKE SA",
           "[rekey][collision]") {
   RekeyPair pair(config_a(), config_b());

@@ -366,7 +366,7 @@ Expected<IpAddress, std::string> Engine::local_address_toward(const ConnectionCo
   if (!source) {
     return unexpected("connection '" + config.name + "' has no local_addr and no route to " +
                       config.remote_address->to_string() + " gives one (" + source.error().message +
-                      "): add a route or set local_addr");
+                      "); or set local_addr");
   }
   return *source;
 }
@@ -383,7 +383,8 @@ Expected<uint64_t, std::string> Engine::start_child(std::string_view connection,
   const ChildConfig* child_config = found->child;
   // §1.3.1: a further CHILD_SA rides on an IKE SA we already share with the peer.
   for (auto& [spi, existing] : sas_) {
-    if (existing->connection == found->connection && existing->state == IkeSaState::established) {
+    if (existing->connection == found->connection && existing->state == IkeSaState::established &&
+        !existing->delete_queued()) {
       if (trigger) existing->acquired.insert_or_assign(child_config->name, *trigger);
       queue_work(*existing, {QueuedChildWork::Kind::create_child, child_config->name, 0, {}});
       return existing->unique_id;
@@ -431,7 +432,8 @@ Expected<Ok, std::string> Engine::terminate(uint64_t ike_sa) {
     start_delete_ike(sa);
     return Ok{};
   }
-  // Not yet established: the SA goes without a word to the peer, whose own timers clean up.
+  // Not yet established, or already replaced by a rekey: the SA goes without a word to the peer, whose
+  // own timers clean up.
   IkeSaDeleted event{sa.unique_id, sa.connection ? sa.connection->name : std::string{}, false};
   remove_sa(sa);
   emit(std::move(event));

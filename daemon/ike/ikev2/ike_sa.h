@@ -210,6 +210,13 @@ struct IkeSa {
   // a peer's IKE rekey that collided with ours.
   std::optional<ChildSaRequest> child_request;
   std::deque<QueuedChildWork> queued;
+  // terminate() queued our Delete behind the exchange in flight: the SA is going and takes no new work.
+  bool delete_queued() const {
+    for (const auto& work : queued) {
+      if (work.kind == QueuedChildWork::Kind::delete_ike) return true;
+    }
+    return false;
+  }
   std::optional<TimePoint> rekey_at;
   std::optional<PeerIkeRekey> peer_ike_rekey;
 

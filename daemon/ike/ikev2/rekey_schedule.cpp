@@ -96,6 +96,8 @@ void Engine::on_kernel_expire(uint32_t spi_in, bool hard, iana::SecurityProtocol
 }
 
 void Engine::queue_work(IkeSa& sa, QueuedChildWork work) {
+  // Rekeys and deletes for an IKE SA whose Delete is queued would be undone by it.
+  if (sa.delete_queued()) return;
   const bool duplicate = std::any_of(sa.queued.begin(), sa.queued.end(), [&](const QueuedChildWork& q) {
     return q.kind == work.kind && q.kind != QueuedChildWork::Kind::create_child && q.spi_in == work.spi_in;
   });

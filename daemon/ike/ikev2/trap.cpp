@@ -145,7 +145,8 @@ bool Engine::negotiating(const std::string& connection, const std::string& child
     if (!sa->connection || sa->connection->name != connection) continue;
     // The IKE SA being set up carries (or, as responder, may carry) the child; its traffic waits for it.
     if (in_setup(sa->state)) return true;
-    if (sa->state != IkeSaState::established) continue;
+    // An IKE SA on its way out carries no new child: the next ACQUIRE starts a new IKE SA.
+    if (sa->state != IkeSaState::established || sa->delete_queued()) continue;
     if (std::any_of(sa->children.begin(), sa->children.end(), [&](const ChildSa& c) {
           return c.name == child && c.state != ChildSaState::deleting;
         })) {
