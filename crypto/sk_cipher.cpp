@@ -239,7 +239,10 @@ class AeadSkCipher final : public SkCipher {
   Bytes seal(ByteView associated, ByteView iv, ByteView padded_plaintext) const override {
     if (iv.size() != iv_size()) return {};
     try {
-      SecureBytes buffer(padded_plaintext.begin(), padded_plaintext.end());
+      // Room for the tag that finish() appends, which would otherwise make Botan reallocate, copy and scrub.
+      SecureBytes buffer;
+      buffer.reserve(padded_plaintext.size() + spec_.tag);
+      buffer.assign(padded_plaintext.begin(), padded_plaintext.end());
       run(Botan::ENCRYPTION, associated, iv, buffer);
       return Bytes(buffer.begin(), buffer.end());
     } catch (const std::exception&) {
