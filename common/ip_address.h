@@ -5,6 +5,7 @@
 #include "common/expected.h"
 
 #include <array>
+#include <compare>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -27,6 +28,8 @@ struct IpAddress {
   // The 4 or 16 significant bytes.
   std::span<const uint8_t> view() const { return {bytes.data(), bit_length() / 8u}; }
   bool operator==(const IpAddress&) const = default;
+  // Any strict order will do (family, then bytes): for addresses as map keys.
+  auto operator<=>(const IpAddress&) const = default;
 };
 
 struct Prefix {
@@ -46,6 +49,7 @@ struct Endpoint {
   uint16_t port = 0;
   std::string to_string() const;
   bool operator==(const Endpoint&) const = default;
+  auto operator<=>(const Endpoint&) const = default;
 };
 
 }  // namespace ipsecd

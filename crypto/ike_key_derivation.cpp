@@ -10,9 +10,14 @@ namespace {
 // Bytes of each nonce that key a fixed-key PRF for SKEYSEED (RFC 7296 §2.14: "the first 64 bits").
 constexpr size_t fixed_key_nonce_prefix = 8;
 
-void append(SecureBytes& out, ByteView bytes) { out.insert(out.end(), bytes.begin(), bytes.end()); }
+// Into SecureBytes where a secret (g^ir) is among the pieces, into Bytes where all are public (nonces, SPIs),
+// which spares the locking allocator and the scrub.
+template <typename Vector>
+void append(Vector& out, ByteView bytes) {
+  out.insert(out.end(), bytes.begin(), bytes.end());
+}
 
-void append_u64(SecureBytes& out, uint64_t value) {
+void append_u64(Bytes& out, uint64_t value) {
   for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(value >> shift));
 }
 
@@ -36,7 +41,8 @@ class KeyCutter {
 
 Expected<SecureBytes, std::string> ike_sa_skeyseed(const Prf& prf, ByteView ni, ByteView nr,
                                                    ByteView shared_secret) {
-  SecureBytes key;
+  // The nonces are public (they travel in the clear in IKE_SA_INIT), so their concatenation is too.
+  Bytes key;
   if (prf.fixed_key_size()) {
     if (ni.size() < fixed_key_nonce_prefix || nr.size() < fixed_key_nonce_prefix) {
       return unexpected(std::string("SKEYSEED with ") + std::string(iana::name(prf.id())) +
@@ -71,7 +77,7 @@ Expected<IkeSaKeys, std::string> derive_ike_sa_keys(const Prf& prf, ByteView ske
   const size_t prf_key = prf.key_size();
   const size_t total = 3 * prf_key + 2 * sk_lengths->integrity + 2 * sk_lengths->encryption;
 
-  SecureBytes seed;
+  Bytes seed;
   seed.reserve(ni.size() + nr.size() + 2 * sizeof(uint64_t));
   append(seed, ni);
   append(seed, nr);

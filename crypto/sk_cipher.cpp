@@ -29,6 +29,9 @@ constexpr size_t aead_salt_size = 4;
 constexpr size_t aead_iv_size = 8;
 
 struct CipherSpec {
+  // In Botan's own "MODE(CIPHER,ARGS)" form, which its factories parse directly: given "AES-128/GCM(16)",
+  // Botan 2 first rewrites the name into this form through a string stream, about half the instructions
+  // of making a mode.
   std::string botan_name;
   bool aead;
   size_t key;    // cipher key bytes, without the AEAD salt
@@ -66,7 +69,7 @@ Expected<CipherSpec, std::string> cipher_spec(const SkAlgorithm& algorithm) {
     case EncryptionAlgorithm::ENCR_AES_CBC: {
       auto name = aes_name(algorithm);
       if (!name) return unexpected(name.error());
-      return CipherSpec{*name + "/CBC/NoPadding", false, algorithm.key_bits / 8u, 16, 0};
+      return CipherSpec{"CBC(" + *name + ",NoPadding)", false, algorithm.key_bits / 8u, 16, 0};
     }
     case EncryptionAlgorithm::ENCR_AES_GCM_8:
     case EncryptionAlgorithm::ENCR_AES_GCM_12:
@@ -76,18 +79,19 @@ Expected<CipherSpec, std::string> cipher_spec(const SkAlgorithm& algorithm) {
       const size_t tag = algorithm.encryption == EncryptionAlgorithm::ENCR_AES_GCM_8    ? 8
                          : algorithm.encryption == EncryptionAlgorithm::ENCR_AES_GCM_12 ? 12
                                                                                         : 16;
-      return CipherSpec{*name + "/GCM(" + std::to_string(tag) + ")", true, algorithm.key_bits / 8u, 1, tag};
+      return CipherSpec{"GCM(" + *name + "," + std::to_string(tag) + ")", true, algorithm.key_bits / 8u, 1,
+                        tag};
     }
     case EncryptionAlgorithm::ENCR_CHACHA20_POLY1305:
       return fixed_size(algorithm, CipherSpec{"ChaCha20Poly1305", true, 32, 1, 16});
     case EncryptionAlgorithm::ENCR_3DES:
-      return fixed_size(algorithm, CipherSpec{"TripleDES/CBC/NoPadding", false, 24, 8, 0});
+      return fixed_size(algorithm, CipherSpec{"CBC(TripleDES,NoPadding)", false, 24, 8, 0});
     case EncryptionAlgorithm::ENCR_DES:
       if (!algorithm.allow_legacy) {
         return unexpected(std::string(
             "ENCR_DES is refused: RFC 8247 §2.1 says MUST NOT; set allow_legacy to use it anyway"));
       }
-      return fixed_size(algorithm, CipherSpec{"DES/CBC/NoPadding", false, 8, 8, 0});
+      return fixed_size(algorithm, CipherSpec{"CBC(DES,NoPadding)", false, 8, 8, 0});
     default:
       break;
   }
@@ -235,7 +239,10 @@ class AeadSkCipher final : public SkCipher {
   Bytes seal(ByteView associated, ByteView iv, ByteView padded_plaintext) const override {
     if (iv.size() != iv_size()) return {};
     try {
-      SecureBytes buffer(padded_plaintext.begin(), padded_plaintext.end());
+      // Room for the tag that finish() appends, which would otherwise make Botan reallocate, copy and scrub.
+      SecureBytes buffer;
+      buffer.reserve(padded_plaintext.size() + spec_.tag);
+      buffer.assign(padded_plaintext.begin(), padded_plaintext.end());
       run(Botan::ENCRYPTION, associated, iv, buffer);
       return Bytes(buffer.begin(), buffer.end());
     } catch (const std::exception&) {
@@ -275,38 +282,43 @@ class AeadSkCipher final : public SkCipher {
   mutable IvCounter iv_counter_;
 };
 
-}  // namespace
-
-Expected<SkKeyLengths, std::string> sk_key_lengths(const SkAlgorithm& algorithm) {
-  auto spec = cipher_spec(algorithm);
-  if (!spec) return unexpected(spec.error());
-  if (spec->aead) {
+Expected<SkKeyLengths, std::string> key_lengths(const SkAlgorithm& algorithm, const CipherSpec& spec) {
+  if (spec.aead) {
     // RFC 7296 §3.3: a combined-mode proposal carries no integrity transform (or NONE).
     if (algorithm.integrity != IntegrityAlgorithm::NONE) {
       return unexpected(describe(algorithm) + " is an AEAD and takes no integrity algorithm, got " +
                         std::string(iana::name(algorithm.integrity)));
     }
-    return SkKeyLengths{spec->key + aead_salt_size, 0};
+    return SkKeyLengths{spec.key + aead_salt_size, 0};
   }
   if (algorithm.integrity == IntegrityAlgorithm::NONE) {
     return unexpected(describe(algorithm) + " needs an integrity algorithm (RFC 7296 §3.3.3)");
   }
   auto integrity = integrity_lengths(algorithm.integrity);
   if (!integrity) return unexpected(integrity.error());
-  return SkKeyLengths{spec->key, integrity->key};
+  return SkKeyLengths{spec.key, integrity->key};
+}
+
+}  // namespace
+
+Expected<SkKeyLengths, std::string> sk_key_lengths(const SkAlgorithm& algorithm) {
+  auto spec = cipher_spec(algorithm);
+  if (!spec) return unexpected(spec.error());
+  return key_lengths(algorithm, *spec);
 }
 
 Expected<std::unique_ptr<SkCipher>, std::string> make_sk_cipher(const SkAlgorithm& algorithm,
                                                                 ByteView encryption_key,
                                                                 ByteView integrity_key) {
-  auto lengths = sk_key_lengths(algorithm);
+  auto spec = cipher_spec(algorithm);
+  if (!spec) return unexpected(spec.error());
+  auto lengths = key_lengths(algorithm, *spec);
   if (!lengths) return unexpected(lengths.error());
   if (encryption_key.size() != lengths->encryption || integrity_key.size() != lengths->integrity) {
     return unexpected(describe(algorithm) + " needs SK_e of " + std::to_string(lengths->encryption) +
                       " and SK_a of " + std::to_string(lengths->integrity) + " bytes, got " +
                       std::to_string(encryption_key.size()) + " and " + std::to_string(integrity_key.size()));
   }
-  auto spec = cipher_spec(algorithm);  // cannot fail: sk_key_lengths accepted the algorithm
   try {
     if (spec->aead) {
       if (!botan_has<Botan::AEAD_Mode>(spec->botan_name)) return unexpected(lacking(algorithm, *spec));

@@ -46,7 +46,9 @@ Expected<crypto::Bytes, std::string> seal_encrypted_body(crypto::ByteView associ
     return unexpected(fmt::format("{} bytes of padded plaintext are not a multiple of the {}-byte block",
                                   padded_length, cipher.block_size()));
   }
-  crypto::SecureBytes padded;
+  // Plain Bytes like the encoded payloads it is copied from (encode_payloads): a locked, scrubbed copy
+  // would keep nothing out of ordinary memory.
+  crypto::Bytes padded;
   padded.reserve(padded_length);
   padded.insert(padded.end(), plaintext.begin(), plaintext.end());
   padded.insert(padded.end(), padding.begin(), padding.end());

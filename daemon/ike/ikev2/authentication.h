@@ -32,7 +32,8 @@ std::optional<ike::Payload> certificate_request(const AuthConfig& remote);
 std::vector<ike::Payload> certificate_payloads(const AuthConfig& local);
 
 // The padded keys prf(PSK, "Key Pad for IKEv2") of §2.15 under one IKE SA's PRF, each worked out once: a
-// responder checks the peer's AUTH and makes its own in one exchange, mostly with one secret both ways.
+// responder checks the peer's AUTH and makes its own in one exchange, mostly with one secret both ways; the
+// initiator makes its own in the IKE_AUTH request and checks the peer's in the response (IkeSa::auth_pads).
 // Lives no longer than that exchange; the pad is as secret as the PSK and is wiped with the object.
 class PskKeyPads {
  public:

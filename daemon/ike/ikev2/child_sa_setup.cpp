@@ -293,8 +293,9 @@ Expected<Ok, Failure> Engine::install_child_keyed(IkeSa& sa, ChildSa& child, con
   for (size_t i = pairs.size(); i-- > 0;) {
     const SaPair& pair = pairs[i];
     const auto& t = *pair.transforms;
-    const auto& in_keys = initiator ? (*keys)[i].responder_to_initiator : (*keys)[i].initiator_to_responder;
-    const auto& out_keys = initiator ? (*keys)[i].initiator_to_responder : (*keys)[i].responder_to_initiator;
+    // Each direction's keys go to exactly one kernel SA: moved there, not copied.
+    auto& in_keys = initiator ? (*keys)[i].responder_to_initiator : (*keys)[i].initiator_to_responder;
+    auto& out_keys = initiator ? (*keys)[i].initiator_to_responder : (*keys)[i].responder_to_initiator;
     const KernelSaId inbound_id{sa.remote.address, sa.local.address, pair.spi_in, t.protocol};
     const KernelSaId outbound_id{sa.local.address, sa.remote.address, pair.spi_out, t.protocol};
     for (const auto& [id, inbound, k] :
@@ -307,8 +308,8 @@ Expected<Ok, Failure> Engine::install_child_keyed(IkeSa& sa, ChildSa& child, con
                          t.encryption.id,
                          t.encryption.key_bits,
                          t.integrity,
-                         k->encryption,
-                         k->integrity,
+                         std::move(k->encryption),
+                         std::move(k->integrity),
                          t.esn,
                          config.lifetime,
                          t.protocol == iana::SecurityProtocolId::ESP ? encapsulation(sa, inbound) : std::nullopt};

@@ -59,7 +59,7 @@ void Engine::dispatch(const ipsecd::Endpoint& local, const ipsecd::Endpoint& rem
         return;
       }
       // A repeated IKE_SA_INIT gets the same answer, not a second SA (§2.1).
-      auto known = by_initiator_.find({remote.to_string(), h.initiator_spi});
+      auto known = by_initiator_.find({remote, h.initiator_spi});
       if (known != by_initiator_.end()) {
         IkeSa* sa = find_sa(known->second);
         if (sa != nullptr && sa->responses.classify(0) == ResponseWindow::Verdict::retransmission) {
@@ -251,7 +251,7 @@ std::vector<std::shared_ptr<const ConnectionConfig>> Engine::connections_for(
 
 IkeSa& Engine::add_sa(std::unique_ptr<IkeSa> sa) {
   const uint64_t spi = sa->our_spi();
-  if (sa->role == IkeRole::responder) by_initiator_[{sa->remote.to_string(), sa->spi_i}] = spi;
+  if (sa->role == IkeRole::responder) by_initiator_[{sa->remote, sa->spi_i}] = spi;
   sa->last_heard = ports_.clock.now();
   return *(sas_[spi] = std::move(sa));
 }
@@ -266,7 +266,7 @@ void Engine::remove_sa(IkeSa& sa, ChildDeleteCause cause) {
     emit(ChildSaDeleted{sa.unique_id, sa.connection ? sa.connection->name : std::string{}, child.name,
                         child.spi_in, child.spi_out, replaced ? ChildDeleteCause::local : cause});
   }
-  if (sa.role == IkeRole::responder) by_initiator_.erase({sa.remote.to_string(), sa.spi_i});
+  if (sa.role == IkeRole::responder) by_initiator_.erase({sa.remote, sa.spi_i});
   // Destroying the record wipes its keys: they live in secure_vector.
   sas_.erase(sa.our_spi());
 }

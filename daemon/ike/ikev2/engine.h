@@ -384,7 +384,7 @@ class Engine {
   uint32_t next_reqid_;
   std::map<uint64_t, std::unique_ptr<IkeSa>> sas_;  // by our SPI
   // Half-open responder SAs by the initiator's endpoint and SPI, so a repeated IKE_SA_INIT finds them.
-  std::map<std::pair<std::string, uint64_t>, uint64_t> by_initiator_;
+  std::map<std::pair<Endpoint, uint64_t>, uint64_t> by_initiator_;
   std::optional<CookieIssuer> cookies_;  // made when first needed
   std::map<uint32_t, Trap> traps_;       // by reqid
 };

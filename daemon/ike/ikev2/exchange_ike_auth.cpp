@@ -29,9 +29,8 @@ IkeRole other(IkeRole role) { return role == IkeRole::initiator ? IkeRole::respo
 void Engine::send_ike_auth_request(IkeSa& sa) {
   const ConnectionConfig& conn = *sa.connection;
   std::vector<ike::Payload> inner;
-  PskKeyPads pads(*sa.prf);
-  auto auth = own_auth(conn.local_auth, pads, octets_signed_by(sa, sa.role, conn.local_id), sa.peer_hashes,
-                       ports_.rng);
+  auto auth = own_auth(conn.local_auth, sa.auth_pads.emplace(*sa.prf),
+                       octets_signed_by(sa, sa.role, conn.local_id), sa.peer_hashes, ports_.rng);
   if (!auth) {
     fail_sa(sa, std::move(auth.error()));
     return;
@@ -158,7 +157,7 @@ void Engine::on_ike_auth_response(IkeSa& sa, const std::vector<ike::Payload>& pa
   const ConnectionConfig& conn = *sa.connection;
   const Identity peer{idr->type, idr->data};
   std::optional<Failure> refusal;
-  PskKeyPads pads(*sa.prf);
+  PskKeyPads& pads = sa.auth_pads ? *sa.auth_pads : sa.auth_pads.emplace(*sa.prf);
   if (conn.remote_id && *conn.remote_id != peer) {
     refusal = Failure{FailureReason::identity_mismatch, std::nullopt,
                       "responder is " + to_string(peer) + ", expected " + to_string(*conn.remote_id)};
@@ -168,6 +167,7 @@ void Engine::on_ike_auth_response(IkeSa& sa, const std::vector<ike::Payload>& pa
              !verified) {
     refusal = std::move(verified.error());
   }
+  sa.auth_pads.reset();
   if (refusal) {
     // §2.21.2: tell the responder, which already considers the SA up; no answer is awaited.
     auto datagrams =

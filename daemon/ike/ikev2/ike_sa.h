@@ -6,6 +6,7 @@
 #include "crypto/key_exchange.h"
 #include "crypto/prf.h"
 #include "crypto/sk_cipher.h"
+#include "daemon/ike/ikev2/authentication.h"
 #include "daemon/ike/ikev2/config.h"
 #include "daemon/ike/ikev2/events.h"
 #include "daemon/ike/ikev2/exchange_window.h"
@@ -163,6 +164,10 @@ struct IkeSa {
   crypto::SecureBytes sk_pr;
   std::unique_ptr<crypto::SkCipher> cipher_i;  // SK_ei/SK_ai: protects what the initiator sends
   std::unique_ptr<crypto::SkCipher> cipher_r;  // SK_er/SK_ar: protects what the responder sends
+  // The initiator's prf(PSK, "Key Pad for IKEv2") (§2.15) from its IKE_AUTH request, where it makes its
+  // AUTH, to the response, where it checks the responder's, mostly with the same PSK; dropped, and so wiped,
+  // once the response is handled. Refers to `prf` and to the PSKs of `connection`, which this SA holds.
+  std::optional<PskKeyPads> auth_pads;
 
   crypto::Bytes nonce_i;
   crypto::Bytes nonce_r;

@@ -50,8 +50,8 @@ void Engine::follow_peer(IkeSa& sa, const ipsecd::Endpoint& local, const ipsecd:
   const ipsecd::Endpoint old_remote = sa.remote;
   if (sa.role == IkeRole::responder && remote != sa.remote) {
     // The table of half-open SAs is keyed by the initiator's endpoint; keep it pointing at this SA.
-    by_initiator_.erase({sa.remote.to_string(), sa.spi_i});
-    by_initiator_[{remote.to_string(), sa.spi_i}] = sa.our_spi();
+    by_initiator_.erase({sa.remote, sa.spi_i});
+    by_initiator_[{remote, sa.spi_i}] = sa.our_spi();
   }
   sa.local = local;
   sa.remote = remote;
