@@ -19,16 +19,8 @@ SecureBytes psk_key_pad(const Prf& prf, ByteView shared_secret) {
   return prf.compute(shared_secret, pad);
 }
 
-SecureBytes psk_auth(const Prf& prf, ByteView shared_secret, ByteView signed_octets) {
-  return psk_auth_padded(prf, psk_key_pad(prf, shared_secret), signed_octets);
-}
-
 SecureBytes psk_auth_padded(const Prf& prf, ByteView padded_key, ByteView signed_octets) {
   return prf.compute(padded_key, signed_octets);
-}
-
-bool verify_psk_auth(const Prf& prf, ByteView shared_secret, ByteView signed_octets, ByteView received_auth) {
-  return verify_psk_auth_padded(prf, psk_key_pad(prf, shared_secret), signed_octets, received_auth);
 }
 
 bool verify_psk_auth_padded(const Prf& prf, ByteView padded_key, ByteView signed_octets,

@@ -10,14 +10,12 @@ namespace ipsecd::crypto {
 // side that makes and checks AUTH with one secret can work it out once.
 SecureBytes psk_key_pad(const Prf& prf, ByteView shared_secret);
 
-// AUTH = prf( prf(Shared Secret, "Key Pad for IKEv2"), <SignedOctets> ), with the negotiated PRF.
-SecureBytes psk_auth(const Prf& prf, ByteView shared_secret, ByteView signed_octets);
-// The same from the padded key of psk_key_pad().
+// AUTH = prf( prf(Shared Secret, "Key Pad for IKEv2"), <SignedOctets> ), with the negotiated PRF, from the
+// padded key of psk_key_pad().
 SecureBytes psk_auth_padded(const Prf& prf, ByteView padded_key, ByteView signed_octets);
 
-// Recomputes AUTH and compares it to the received value in constant time; false on any length mismatch.
-bool verify_psk_auth(const Prf& prf, ByteView shared_secret, ByteView signed_octets, ByteView received_auth);
-// The same from the padded key of psk_key_pad().
+// Recomputes AUTH from the padded key and compares it to the received value in constant time; false on any
+// length mismatch.
 bool verify_psk_auth_padded(const Prf& prf, ByteView padded_key, ByteView signed_octets,
                             ByteView received_auth);
 

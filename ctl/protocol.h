@@ -141,7 +141,7 @@ struct IkeSaInfo {
   uint64_t unique_id = 0;
   std::string state;  // e.g. "connecting", "established", "rekeying", "deleting"
   std::string role;   // "initiator" or "responder"
-  std::string local;  // "address[port]"
+  std::string local;  // "address:port", "[IPv6 address]:port"
   std::string remote;
   std::string local_id;
   std::string remote_id;

@@ -279,10 +279,11 @@ void ControlService::down(const ctl::DownArgs& args, ctl::Responder responder) {
     return;
   }
   // An IKE SA that was not yet established went at once, its IkeSaDeleted emitted before this wait
-  // existed: only those still there are waited for.
+  // existed: only those the engine still holds are waited for (the registry does not know all of them: a
+  // peer's colliding rekey SA, say).
   std::set<uint64_t> remaining;
-  for (uint64_t id : *ids) {
-    if (daemon_.sas().ike_sa(id) != nullptr) remaining.insert(id);
+  for (const auto& sa : daemon_.engine().ike_sas()) {
+    if (std::find(ids->begin(), ids->end(), sa.unique_id) != ids->end()) remaining.insert(sa.unique_id);
   }
   if (remaining.empty()) {
     responder.succeed(ctl::DownResult{args.conn, *ids, true});

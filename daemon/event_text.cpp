@@ -63,8 +63,8 @@ LogLine describe(const ikev2::Event& event, std::string_view label, std::string_
           return {LogLevel::notice,
                   fmt::format("{} deleted{}", ike_label(label, e.connection), e.by_peer ? " by the peer" : "")};
         } else if constexpr (std::is_same_v<T, ikev2::IkeSaRekeyed>) {
-          return {LogLevel::info, fmt::format("{} rekeyed: replaces ike[{}]", ike_label(label, e.connection),
-                                              e.old_ike_sa)};
+          return {LogLevel::info, fmt::format("{} rekeyed: replaces ike[{}] ({})", ike_label(label, e.connection),
+                                              e.old_ike_sa, ikev2::to_string(e.transforms))};
         } else if constexpr (std::is_same_v<T, ikev2::ChildSaInstalled>) {
           return {LogLevel::notice,
                   fmt::format("{} installed {} SPIs in {} out {} reqid {} {} mode, {} === {} ({})",

@@ -142,7 +142,8 @@ struct HandInitiator {
   void authenticate() {
     const auto octets =
         crypto::signed_octets(init_request, nonce_r, *prf_, sk_pi, id_payload_body(config.local_id));
-    const auto auth = crypto::psk_auth(*prf_, config.local_auth.psk, octets);
+    const auto auth =
+        crypto::psk_auth_padded(*prf_, crypto::psk_key_pad(*prf_, config.local_auth.psk), octets);
     const ChildConfig& child = config.children.front();
     const auto tsi = resolve(child.local_ts, endpoint.address.view()).value();
     const auto tsr = resolve(child.remote_ts, responder.endpoint.address.view()).value();

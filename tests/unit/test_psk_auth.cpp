@@ -14,12 +14,10 @@
 using ipsecd::crypto::Bytes;
 using ipsecd::crypto::ByteView;
 using ipsecd::crypto::make_prf;
-using ipsecd::crypto::psk_auth;
 using ipsecd::crypto::psk_auth_padded;
 using ipsecd::crypto::psk_key_pad;
 using ipsecd::crypto::SecureBytes;
 using ipsecd::crypto::signed_octets;
-using ipsecd::crypto::verify_psk_auth;
 using ipsecd::crypto::verify_psk_auth_padded;
 using ipsecd::iana::PseudorandomFunction;
 
@@ -71,9 +69,9 @@ TEST_CASE("PSK AUTH equals prf of prf of the secret and the key pad over the sig
 
     const SecureBytes inner = hmac(algo, psk, ascii("Key Pad for IKEv2"));
     const SecureBytes expected = hmac(algo, inner, octets);
-    const SecureBytes auth = psk_auth(**prf, psk, octets);
+    const SecureBytes auth = psk_auth_padded(**prf, psk_key_pad(**prf, psk), octets);
     CHECK(auth == expected);
-    CHECK(verify_psk_auth(**prf, psk, octets, auth));
+    CHECK(verify_psk_auth_padded(**prf, psk_key_pad(**prf, psk), octets, auth));
   }
 }
 
@@ -83,7 +81,7 @@ TEST_CASE("PSK AUTH known answer for HMAC-SHA-256", "[auth]") {
   auto prf = make_prf(PseudorandomFunction::PRF_HMAC_SHA2_256);
   REQUIRE(prf.has_value());
   const Bytes octets = signed_octets(message, nonce_r, **prf, sk_pi, id_body);
-  const SecureBytes auth = psk_auth(**prf, ascii("secret"), octets);
+  const SecureBytes auth = psk_auth_padded(**prf, psk_key_pad(**prf, ascii("secret")), octets);
   CHECK(Botan::hex_encode(auth.data(), auth.size(), false) ==
         "4b1f342ab1adbd2338bee1d3e24b9e565848e583b642a753be4f464203637ac4");
 }
@@ -93,26 +91,28 @@ TEST_CASE("PSK AUTH verification detects any mismatch", "[auth]") {
   REQUIRE(prf.has_value());
   const Bytes psk = ascii("secret");
   const Bytes octets = signed_octets(message, nonce_r, **prf, sk_pi, id_body);
-  const SecureBytes auth = psk_auth(**prf, psk, octets);
-  REQUIRE(verify_psk_auth(**prf, psk, octets, auth));
+  const SecureBytes auth = psk_auth_padded(**prf, psk_key_pad(**prf, psk), octets);
+  REQUIRE(verify_psk_auth_padded(**prf, psk_key_pad(**prf, psk), octets, auth));
 
-  CHECK_FALSE(verify_psk_auth(**prf, ascii("Secret"), octets, auth));
+  CHECK_FALSE(verify_psk_auth_padded(**prf, psk_key_pad(**prf, ascii("Secret")), octets, auth));
 
   Bytes tampered_octets = octets;
   tampered_octets[10] ^= 0x01;
-  CHECK_FALSE(verify_psk_auth(**prf, psk, tampered_octets, auth));
+  CHECK_FALSE(verify_psk_auth_padded(**prf, psk_key_pad(**prf, psk), tampered_octets, auth));
 
   SecureBytes tampered_auth = auth;
   tampered_auth.back() ^= 0x80;
-  CHECK_FALSE(verify_psk_auth(**prf, psk, octets, tampered_auth));
+  CHECK_FALSE(verify_psk_auth_padded(**prf, psk_key_pad(**prf, psk), octets, tampered_auth));
 
-  CHECK_FALSE(verify_psk_auth(**prf, psk, octets, ByteView(auth.data(), auth.size() - 1)));
-  CHECK_FALSE(verify_psk_auth(**prf, psk, octets, ByteView()));
+  CHECK_FALSE(
+      verify_psk_auth_padded(**prf, psk_key_pad(**prf, psk), octets, ByteView(auth.data(), auth.size() - 1)));
+  CHECK_FALSE(verify_psk_auth_padded(**prf, psk_key_pad(**prf, psk), octets, ByteView()));
 
   // A different ID changes MACedIDFor[IR] and so the AUTH.
   Bytes other_id = id_body;
   other_id.back() ^= 0x20;
-  CHECK_FALSE(verify_psk_auth(**prf, psk, signed_octets(message, nonce_r, **prf, sk_pi, other_id), auth));
+  CHECK_FALSE(verify_psk_auth_padded(**prf, psk_key_pad(**prf, psk),
+                                     signed_octets(message, nonce_r, **prf, sk_pi, other_id), auth));
 }
 
 TEST_CASE("PSK AUTH from a padded key worked out once equals AUTH from the secret", "[auth]") {
@@ -122,7 +122,7 @@ TEST_CASE("PSK AUTH from a padded key worked out once equals AUTH from the secre
   const SecureBytes pad = psk_key_pad(**prf, ascii("secret"));
   CHECK(pad == hmac("HMAC(SHA-256)", ascii("secret"), ascii("Key Pad for IKEv2")));
   const SecureBytes auth = psk_auth_padded(**prf, pad, octets);
-  CHECK(auth == psk_auth(**prf, ascii("secret"), octets));
+  CHECK(auth == psk_auth_padded(**prf, psk_key_pad(**prf, ascii("secret")), octets));
   CHECK(verify_psk_auth_padded(**prf, pad, octets, auth));
   CHECK_FALSE(verify_psk_auth_padded(**prf, psk_key_pad(**prf, ascii("Secret")), octets, auth));
 }
