@@ -1,10 +1,10 @@
-// BackgroundPing: fork + exec of nsenter/ping with its output in a file, SIGINT to end it, summary parsing.
+// BackgroundPing: ping spawned in the namespace with its output in a file, SIGINT to end it, summary parsing.
 #include "tests/interop/background_ping.h"
 
-#include <fcntl.h>
+#include "tests/kernel/daemon/spawn.h"
+
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -21,18 +21,8 @@ using namespace std::chrono_literals;
 BackgroundPing::BackgroundPing(const std::string& ns, const std::string& src, const std::string& dst,
                                std::string output_file)
     : output_file_(std::move(output_file)) {
-  const std::vector<std::string> argv = {"nsenter", "--net=/run/netns/" + ns, "ping", "-i", "0.1", "-W", "1",
-                                         "-I", src, dst};
   started_ = std::chrono::system_clock::now();
-  pid_ = fork();
-  if (pid_ != 0) return;
-  const int out = open(output_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (out < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0) _exit(126);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  execvp(args[0], args.data());
-  _exit(127);
+  pid_ = spawn_in(ns, output_file_, {"ping", "-i", "0.1", "-W", "1", "-I", src, dst}, OutputFile::truncate);
 }
 
 BackgroundPing::~BackgroundPing() { stop(); }

@@ -1,6 +1,8 @@
 // Matrix: collects case outcomes, formats the table; run_matrix drives every selected case against a peer.
 #include "tests/interop/matrix.h"
 
+#include <catch2/catch.hpp>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -105,6 +107,12 @@ Matrix run_matrix(Peer& peer) {
   }
   print(matrix.table());
   return matrix;
+}
+
+void require_matrix_passes(Peer& peer) {
+  const Matrix matrix = run_matrix(peer);
+  CHECK(matrix.size() > 0);
+  REQUIRE(matrix.count(CaseOutcome::Result::fail) == 0);
 }
 
 }  // namespace ipsecd::test

@@ -33,5 +33,7 @@ class Matrix {
 // the comma-separated words of the environment variable IPSECD_INTEROP_CASES), printing each outcome as it
 // ends (a failure with its full reason and logs) and the table at the end, on stdout.
 Matrix run_matrix(Peer& peer);
+// A peer's matrix TEST_CASE: run_matrix(peer) ran at least one case and none of them failed.
+void require_matrix_passes(Peer& peer);
 
 }  // namespace ipsecd::test

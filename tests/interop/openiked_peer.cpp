@@ -2,10 +2,10 @@
 // readiness from its debug log, and `ikectl show sa` parsed into a PeerView.
 #include "tests/interop/openiked_peer.h"
 
+#include "tests/kernel/daemon/spawn.h"
+#include "tests/kernel/daemon/two_gateways.h"
 #include "tests/netns/netns_support.h"
 
-#include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -14,7 +14,6 @@
 #include <chrono>
 #include <deque>
 #include <fstream>
-#include <functional>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -68,30 +67,6 @@ std::string hex_of(const std::string& text) {
 bool alive(pid_t pid) {
   int status = 0;
   return pid > 0 && waitpid(pid, &status, WNOHANG) == 0;
-}
-
-// fork + setns + exec with stdout and stderr going to `log`; -1 when the fork failed.
-pid_t spawn_in(const std::string& ns, const std::string& log, const std::vector<std::string>& argv) {
-  const pid_t pid = fork();
-  if (pid != 0) return pid;
-  const int netns = open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
-  if (netns < 0 || setns(netns, CLONE_NEWNET) != 0) _exit(126);
-  const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (out < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0) _exit(126);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  execvp(args[0], args.data());
-  _exit(127);
-}
-
-bool wait_for(std::chrono::milliseconds limit, const std::function<bool()>& done) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= end) return done();
-    std::this_thread::sleep_for(100ms);
-  }
-  return true;
 }
 
 // iked's privilege separation drops to user _iked and chroots its unprivileged processes into that user's
@@ -248,7 +223,7 @@ bool OpenikedPeer::start(const PeerSetup& setup, std::string& why) {
   // iked answers on its socket before it is configured: its ikev2 process receives the policies, then the
   // global settings, and drops any IKE SA begun before that ("sa_free: reload"). The settings are the last
   // step and iked logs them (config_getstatic) at -vv.
-  const bool ready = wait_for(20s, [&] {
+  const bool ready = wait_until(20s, [&] {
     return !alive(pid_) || read_file(log_file()).find("config_getstatic:") != std::string::npos;
   });
   if (!alive(pid_)) {
@@ -274,7 +249,7 @@ bool OpenikedPeer::initiate(std::string& why) {
     return false;
   }
   PeerView last;
-  const bool up = wait_for(20s, [&] {
+  const bool up = wait_until(20s, [&] {
     last = view();
     return last.ike_established && !last.children.empty();
   });
@@ -298,9 +273,9 @@ void OpenikedPeer::stop() {
   if (pid_ > 0) {
     // The parent takes its privilege-separated children down with it on SIGTERM.
     kill(pid_, SIGTERM);
-    if (!wait_for(5s, [&] { return !alive(pid_); })) {
+    if (!wait_until(5s, [&] { return !alive(pid_); })) {
       kill(pid_, SIGKILL);
-      wait_for(2s, [&] { return !alive(pid_); });
+      wait_until(2s, [&] { return !alive(pid_); });
     }
     pid_ = -1;
   }

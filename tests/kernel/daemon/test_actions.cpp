@@ -29,9 +29,10 @@ struct FirstTunnel {
   nlohmann::json left_child;
 };
 
-// Starts both daemons, brings the tunnel up with `ipsecctl up` on the left, proves it carries traffic and
-// starts the left's monitor.
+// Requires the namespaces up, starts both daemons, brings the tunnel up with `ipsecctl up` on the left,
+// proves it carries traffic and starts the left's monitor.
 FirstTunnel start_tunnel(TwoGateways& net, const TunnelOptions& o) {
+  REQUIRE(net.error() == "");
   std::string why;
   if (!net.start(o, why)) FAIL(why);
   const auto up = net.left().ctl("up gw --wait=30");
@@ -70,6 +71,31 @@ void require_new_tunnel(TwoGateways& net, const TunnelOptions& o, const FirstTun
   require_counters_match_kernel(net, o);
 }
 
+// `down gw` on the right, the passive side: to the left, a Delete from the peer.
+void require_right_down(TwoGateways& net) {
+  const auto down = net.right().ctl("down gw --wait=30");
+  INFO("right's down: " << down.output);
+  REQUIRE(down.status == 0);
+}
+
+// Within `limit`, one side (the left when `left_side`) lists exactly one IKE SA, not `old_ike_sa`, and
+// exactly one tunnel is up (one_tunnel_problem).
+void require_tunnel_back(TwoGateways& net, const TunnelOptions& o, bool left_side, uint64_t old_ike_sa,
+                         std::chrono::milliseconds limit) {
+  Gateway& gw = left_side ? net.left() : net.right();
+  std::string problem;
+  const bool back = wait_until(limit, [&] {
+    const auto status = gw.status();
+    problem = status.is_object() && status["ike_sas"].size() == 1 &&
+                      status["ike_sas"][0]["unique_id"].get<uint64_t>() != old_ike_sa
+                  ? one_tunnel_problem(net, o)
+                  : std::string(left_side ? "the left" : "the right") + " lists " + status.dump();
+    return problem.empty();
+  });
+  INFO("last problem: " << problem);
+  REQUIRE(back);
+}
+
 // The left's monitor saw the first IKE SA end once (`type`, its reason containing `reason`) and exactly
 // one new IKE SA with its CHILD_SA come up, nothing else failing.
 void require_events(Gateway& left, const FirstTunnel& first, const std::string& type, const std::string& reason) {
@@ -88,19 +114,17 @@ void require_events(Gateway& left, const FirstTunnel& first, const std::string& 
   CHECK(events_of(events, type == "ike_failed" ? "ike_down" : "ike_failed").empty());
 }
 
-// `down gw` on the left: the left keeps its trap, the right holds nothing.
-void require_down_keeps_trap(TwoGateways& net, const TunnelOptions& o) {
-  const auto down = net.left().ctl("down gw --wait=30");
-  INFO("down: " << down.output);
-  REQUIRE(down.status == 0);
-  std::string problem;
-  const bool trapped = wait_until(3s, [&] {
-    problem = trap_only_problem(net.left(), o);
-    if (problem.empty()) problem = nothing_problem(net.right());
-    return problem.empty();
-  });
-  INFO("after down: " << problem);
-  CHECK(trapped);
+// The left holds its trap: traffic from the left's side brings a new tunnel up (require_new_tunnel), the
+// left's monitor saw the first IKE SA end (require_events) and a `down` leaves the trap again.
+void require_trap_brings_tunnel_back(TwoGateways& net, const TunnelOptions& o, const FirstTunnel& first,
+                                     bool right_restarted, const std::string& type,
+                                     const std::string& reason) {
+  const auto pinged = require_tunnel_from_traffic(net, o);
+  INFO("first ping: " << pinged.output);
+  CHECK(pinged.received >= pinged.sent / 2);
+  require_new_tunnel(net, o, first, right_restarted);
+  require_events(net.left(), first, type, reason);
+  require_down_keeps_trap(net, o);
 }
 
 }  // namespace
@@ -109,7 +133,6 @@ TEST_CASE("dpd_action restart: a peer found dead is negotiated with again at onc
   auto o = short_liveness();
   o.left_dpd_action = "restart";
   TwoGateways net;
-  REQUIRE(net.error() == "");
   const auto first = start_tunnel(net, o);
 
   // The right's daemon dies and starts again at once: it removes what its dead run left in the kernel and
@@ -120,17 +143,7 @@ TEST_CASE("dpd_action restart: a peer found dead is negotiated with again at onc
   if (!net.right().start(why)) FAIL(why);
   CHECK(nothing_problem(net.right()) == "");
 
-  std::string problem;
-  const bool back = wait_until(20s, [&] {
-    const auto left = net.left().status();
-    problem = left.is_object() && left["ike_sas"].size() == 1 &&
-                      left["ike_sas"][0]["unique_id"].get<uint64_t>() != first.left_ike_sa
-                  ? one_tunnel_problem(net, o)
-                  : "the left lists " + left.dump();
-    return problem.empty();
-  });
-  INFO("last problem: " << problem);
-  REQUIRE(back);
+  require_tunnel_back(net, o, true, first.left_ike_sa, 20s);
   require_new_tunnel(net, o, first, true);
   require_events(net.left(), first, "ike_failed", "peer unreachable");
   require_clean_down(net);
@@ -141,7 +154,6 @@ TEST_CASE("dpd_action trap: a peer found dead leaves a trap that traffic turns i
   auto o = short_liveness();
   o.left_dpd_action = "trap";
   TwoGateways net;
-  REQUIRE(net.error() == "");
   const auto first = start_tunnel(net, o);
 
   net.right().stop(SIGKILL);
@@ -162,12 +174,7 @@ TEST_CASE("dpd_action trap: a peer found dead leaves a trap that traffic turns i
   if (!net.right().start(why)) FAIL(why);
   CHECK(nothing_problem(net.right()) == "");
   CHECK(trap_only_problem(net.left(), o) == "");
-  const auto pinged = require_tunnel_from_traffic(net, o);
-  INFO("first ping: " << pinged.output);
-  CHECK(pinged.received >= pinged.sent / 2);
-  require_new_tunnel(net, o, first, true);
-  require_events(net.left(), first, "ike_failed", "peer unreachable");
-  require_down_keeps_trap(net, o);
+  require_trap_brings_tunnel_back(net, o, first, true, "ike_failed", "peer unreachable");
 }
 
 TEST_CASE("close_action trap: the peer's Delete leaves a trap that traffic turns into a new tunnel",
@@ -175,28 +182,15 @@ TEST_CASE("close_action trap: the peer's Delete leaves a trap that traffic turns
   TunnelOptions o;
   o.left_close_action = "trap";
   TwoGateways net;
-  REQUIRE(net.error() == "");
   const auto first = start_tunnel(net, o);
 
-  const auto down = net.right().ctl("down gw --wait=30");
-  INFO("right's down: " << down.output);
-  REQUIRE(down.status == 0);
-  std::string problem;
-  const bool trapped = wait_until(3s, [&] {
-    problem = trap_only_problem(net.left(), o);
-    if (problem.empty()) problem = nothing_problem(net.right());
-    return problem.empty();
-  });
+  require_right_down(net);
+  const std::string problem = left_trap_only_problem(net, o, 3s);
   INFO("last problem: " << problem);
-  REQUIRE(trapped);
+  REQUIRE(problem.empty());
   CHECK(net.left().log().find("gw/net: trap installed") != std::string::npos);
 
-  const auto pinged = require_tunnel_from_traffic(net, o);
-  INFO("first ping: " << pinged.output);
-  CHECK(pinged.received >= pinged.sent / 2);
-  require_new_tunnel(net, o, first, false);
-  require_events(net.left(), first, "ike_down", "deleted by the peer");
-  require_down_keeps_trap(net, o);
+  require_trap_brings_tunnel_back(net, o, first, false, "ike_down", "deleted by the peer");
 }
 
 TEST_CASE(
@@ -209,7 +203,6 @@ TEST_CASE(
   // CHILD_SA with the left and keeps the IKE SA.
   o.right_child_extra = "life_bytes = 2000\n";
   TwoGateways net;
-  REQUIRE(net.error() == "");
   const auto first = start_tunnel(net, o);
 
   // 40 pings 0.1 s apart: right's SAs reach their limit part way, right's Delete leaves the left its trap,
@@ -257,23 +250,10 @@ TEST_CASE("close_action start: the peer's Delete is answered with a new negotiat
   TunnelOptions o;
   o.left_close_action = "start";
   TwoGateways net;
-  REQUIRE(net.error() == "");
   const auto first = start_tunnel(net, o);
 
-  const auto down = net.right().ctl("down gw --wait=30");
-  INFO("right's down: " << down.output);
-  REQUIRE(down.status == 0);
-  std::string problem;
-  const bool back = wait_until(15s, [&] {
-    const auto right = net.right().status();
-    problem = right.is_object() && right["ike_sas"].size() == 1 &&
-                      right["ike_sas"][0]["unique_id"].get<uint64_t>() != first.right_ike_sa
-                  ? one_tunnel_problem(net, o)
-                  : "the right lists " + right.dump();
-    return problem.empty();
-  });
-  INFO("last problem: " << problem);
-  REQUIRE(back);
+  require_right_down(net);
+  require_tunnel_back(net, o, false, first.right_ike_sa, 15s);
   require_new_tunnel(net, o, first, false);
   require_events(net.left(), first, "ike_down", "deleted by the peer");
   // The left's own down is no close by the peer: nothing is negotiated again and both sides end empty.

@@ -178,6 +178,27 @@ std::string nothing_problem(Gateway& gw) {
   return {};
 }
 
+std::string left_trap_only_problem(TwoGateways& net, const TunnelOptions& o,
+                                   std::chrono::milliseconds limit) {
+  std::string problem;
+  wait_until(limit, [&] {
+    problem = trap_only_problem(net.left(), o);
+    if (problem.empty()) problem = nothing_problem(net.right());
+    return problem.empty();
+  });
+  return problem;
+}
+
+Gateway::Ctl require_down_keeps_trap(TwoGateways& net, const TunnelOptions& o) {
+  auto down = net.left().ctl("down gw --wait=30");
+  INFO("down: " << down.output);
+  REQUIRE(down.status == 0);
+  const std::string problem = left_trap_only_problem(net, o, 3s);
+  INFO("after down: " << problem);
+  CHECK(problem.empty());
+  return down;
+}
+
 PingResult require_tunnel_from_traffic(TwoGateways& net, const TunnelOptions& o, int count,
                                        std::chrono::milliseconds limit) {
   const auto pinged = ping(net.left().ns(), net.left_inner(o), net.right_inner(o), count);

@@ -35,6 +35,14 @@ std::string trap_only_problem(Gateway& gw, const TunnelOptions& options);
 // `gw` holds nothing: no SA, no in/out/fwd policy, no IKE SA listed. The reason it does, empty when not.
 std::string nothing_problem(Gateway& gw);
 
+// Polls up to `limit` until the left holds only its trap (trap_only_problem) and the right nothing
+// (nothing_problem); the last reason it is not so, empty when it is.
+std::string left_trap_only_problem(TwoGateways& net, const TunnelOptions& options,
+                                   std::chrono::milliseconds limit);
+// `down gw --wait` on the left, which must succeed: the left keeps its trap, the right holds nothing (within
+// 3 s). down's answer.
+Gateway::Ctl require_down_keeps_trap(TwoGateways& net, const TunnelOptions& options);
+
 // Traffic from the left's side (`count` pings 0.2 s apart) meets the left's trap: the kernel's ACQUIRE makes
 // the left negotiate, and within `limit` exactly one tunnel is up (require_one_tunnel). The pings' result;
 // those sent before the CHILD_SA was installed may be lost.

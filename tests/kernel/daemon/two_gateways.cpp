@@ -2,13 +2,12 @@
 // ipsecctl calls and iproute2 readings.
 #include "tests/kernel/daemon/two_gateways.h"
 
+#include "tests/kernel/daemon/spawn.h"
 #include "tests/netns/netns_support.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -46,21 +45,6 @@ bool write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text;
   return static_cast<bool>(out);
-}
-
-// fork + setns + exec, stdout and stderr appended to `log`; -1 when the fork failed.
-pid_t spawn_in(const std::string& ns, const std::string& log, const std::vector<std::string>& argv) {
-  const pid_t pid = fork();
-  if (pid != 0) return pid;
-  const int netns = open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
-  if (netns < 0 || setns(netns, CLONE_NEWNET) != 0) _exit(126);
-  const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (out < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0) _exit(126);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  execv(args[0], args.data());
-  _exit(127);
 }
 
 // Waits up to `limit` for `pid` to exit; true when it did (reaped).
