@@ -140,14 +140,25 @@ const std::vector<BadConfig> kBadConfigs{
      "1:12: include[0]: the included file /nonexistent-ipsecd-test/absent.toml does not exist\n"},
 };
 
-std::string status_json(const std::string& socket) {
+nlohmann::json status_of(const std::string& socket) {
   auto client = ctl::ControlClient::connect(socket, 2s);
   REQUIRE(client.has_value());
   auto response =
       client->call({client->next_id(), ctl::Command::status, {}}, ctl::ControlClient::Clock::now() + 5s);
   REQUIRE(response.has_value());
   REQUIRE(response->ok());
-  return std::get<nlohmann::json>(response->outcome).dump();
+  return std::get<nlohmann::json>(response->outcome);
+}
+
+// The status as text without its counters, which count the refused reloads themselves.
+std::string status_json(const std::string& socket) {
+  auto status = status_of(socket);
+  status.erase("counters");
+  return status.dump();
+}
+
+uint64_t failed_reloads(const std::string& socket) {
+  return status_of(socket).at("counters").at("failed_reloads").get<uint64_t>();
 }
 
 }  // namespace
@@ -235,6 +246,7 @@ psk = "0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
   REQUIRE(a.wait_for_log("reload failed with 1 error: keeping the running configuration", 5s));
   CHECK(a.log().find("reload: " + where) != std::string::npos);
   CHECK(status_json(socket) == before);
+  CHECK(failed_reloads(socket) == 1);
 
   const auto dry = ipsecctl(dir, socket, "reload --dry-run");
   CHECK(dry.status == 1);
@@ -247,6 +259,7 @@ psk = "0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
   CHECK(error.at("error").at("code") == "failed");
   CHECK(error.at("error").at("message").get<std::string>().find(where) != std::string::npos);
   CHECK(status_json(socket) == before);
+  CHECK(failed_reloads(socket) == 2);  // the dry run applies nothing, so it is no failed reload
 
   a.signal(SIGTERM);
   CHECK(a.wait_exit(5s) == std::optional<int>(0));
