@@ -434,24 +434,25 @@ Expected<Ok, std::string> Engine::terminate(uint64_t ike_sa) {
   }
   // Not yet established, or already replaced by a rekey: the SA goes without a word to the peer, whose
   // own timers clean up.
-  IkeSaDeleted event{sa.unique_id, sa.connection ? sa.connection->name : std::string{}, false};
-  remove_sa(sa);
-  emit(std::move(event));
+  remove_and_report(sa);
   return Ok{};
 }
 
-bool Engine::start_delete_ike(IkeSa& sa) {
+void Engine::start_delete_ike(IkeSa& sa) {
   sa.state = IkeSaState::deleting;
   if (send_request(sa, iana::ExchangeType::INFORMATIONAL,
                    {ike::Payload{ike::DeletePayload{iana::SecurityProtocolId::IKE, {}}}})) {
-    return true;
+    return;
   }
   // The request could not be sent (§1.4.1 asks for a Delete, but there is no way to send it): the SA
   // goes without a word to the peer, whose own timers clean up.
+  remove_and_report(sa);
+}
+
+void Engine::remove_and_report(IkeSa& sa) {
   IkeSaDeleted event{sa.unique_id, sa.connection ? sa.connection->name : std::string{}, false};
   remove_sa(sa);
   emit(std::move(event));
-  return false;
 }
 
 void Engine::on_timer(TimePoint now) {
@@ -469,9 +470,7 @@ void Engine::on_sa_timer(IkeSa& sa, TimePoint now) {
   }
   if (sa.state == IkeSaState::rekeyed && sa.rekeyed_deadline && now >= *sa.rekeyed_deadline) {
     // §2.18: the rekey's initiator never deleted the old SA; its children live on in the new one.
-    IkeSaDeleted event{sa.unique_id, sa.connection->name, false};
-    remove_sa(sa);
-    emit(std::move(event));
+    remove_and_report(sa);
     return;
   }
   on_rekey_timer(sa, now);
@@ -488,9 +487,7 @@ void Engine::on_sa_timer(IkeSa& sa, TimePoint now) {
       // An SA on its way out anyway (our Delete, or replaced by a rekey) just goes; the peer is not
       // declared dead for it, its successor has its own liveness check.
       if (sa.state == IkeSaState::deleting || sa.state == IkeSaState::rekeyed) {
-        IkeSaDeleted event{sa.unique_id, sa.connection->name, false};
-        remove_sa(sa);
-        emit(std::move(event));
+        remove_and_report(sa);
         return;
       }
       fail_sa(sa, {FailureReason::peer_unreachable, std::nullopt,

@@ -241,13 +241,7 @@ void Engine::complete_ike_rekey(IkeSa& sa, ChildSaRequest& request,
   emit(IkeSaRekeyed{sa.unique_id, winner->unique_id, sa.connection->name, winner->transforms});
   if (winner == &ours) {
     // §2.18: the initiator of the surviving rekey deletes the old IKE SA.
-    sa.state = IkeSaState::deleting;
-    if (!send_request(sa, iana::ExchangeType::INFORMATIONAL,
-                      {ike::Payload{ike::DeletePayload{iana::SecurityProtocolId::IKE, {}}}})) {
-      IkeSaDeleted event{sa.unique_id, sa.connection->name, false};
-      remove_sa(sa);
-      emit(std::move(event));
-    }
+    start_delete_ike(sa);
   } else {
     // §2.8.1: ours is redundant: we delete it, and the peer deletes the old one.
     await_rekeyed_delete(sa);

@@ -72,9 +72,7 @@ void Engine::on_informational_response(IkeSa& sa, const std::vector<ike::Payload
     }
     return;
   }
-  IkeSaDeleted event{sa.unique_id, sa.connection->name, false};
-  remove_sa(sa);
-  emit(std::move(event));
+  remove_and_report(sa);
 }
 
 }  // namespace ipsecd::ikev2
