@@ -2,11 +2,11 @@
 // the PeerSetup, charon spawned in the peer's namespace, swanctl for loading, initiating and listing.
 #include "tests/interop/strongswan_peer.h"
 
+#include "tests/kernel/daemon/spawn.h"
+
 #include "tests/kernel/daemon/two_gateways.h"
 #include "tests/netns/netns_support.h"
 
-#include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -132,17 +132,8 @@ bool StrongswanPeer::start(const PeerSetup& setup, std::string& why) {
   const std::string charon = tool("IPSECD_INTEROP_CHARON", "/opt/ipsecd/bin/charon", "/usr/lib/ipsec/charon");
   const std::string conf = dir + "/strongswan.conf";
   const std::string out = dir + "/charon.out";
-  const std::string netns = "/run/netns/" + setup_.ns;
-  pid_ = fork();
-  if (pid_ == 0) {
-    const int ns = open(netns.c_str(), O_RDONLY | O_CLOEXEC);
-    if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) _exit(126);
-    const int fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) _exit(126);
-    setenv("STRONGSWAN_CONF", conf.c_str(), 1);
-    execl(charon.c_str(), charon.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  // env sets charon's configuration file and execs it, so the pid is charon's.
+  pid_ = spawn_in(setup_.ns, out, {"env", "STRONGSWAN_CONF=" + conf, charon}, OutputFile::truncate);
   if (pid_ < 0) {
     why = "fork failed";
     return false;
