@@ -1,7 +1,9 @@
 // Benchmark: full IKEv2 handshakes (IKE_SA_INIT + IKE_AUTH + first CHILD_SA into a recording kernel port)
 // between two engines in one process, per second and in CPU per IKE SA, beside the crypto floor measured in
 // the same run: X25519 keygen + agree for both sides, plus two signatures and two verifications for
-// certificate authentication.
+// certificate authentication. Floor and handshake batches alternate, and each handshake batch is divided
+// by the floor batch just before it, so a change in the machine's load or clock between batches weighs on
+// both sides of a ratio alike.
 #include "crypto/key_exchange.h"
 #include "crypto/signature.h"
 #include "crypto/x509_load.h"
@@ -10,7 +12,7 @@
 #include <botan/chacha_rng.h>
 #include <botan/pk_keys.h>
 #include <fmt/format.h>
-#include <sys/resource.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,14 +27,14 @@ using namespace ipsecd::ikev2;
 
 namespace {
 
-constexpr int kRepetitions = 7;
 using Seconds = std::chrono::duration<double>;
 
+// CPU time of this thread (the benchmark is single-threaded), in nanoseconds, unlike getrusage's
+// microseconds: one handshake is a few hundred microseconds.
 double cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
 }
 
 double median(std::vector<double> values) {
@@ -93,11 +95,12 @@ struct Scenario {
 struct Timing {
   double handshake = 0;  // wall seconds per full handshake, both engines
   double responder = 0;  // wall seconds per handshake inside the responder's handle_datagram
-  double cpu = 0;        // process CPU seconds per handshake
+  double cpu = 0;        // CPU seconds per full handshake
 };
 
-// `count` handshakes between a fresh pair of engines; the kernel ports are emptied between handshakes,
-// outside the timed part, so every CHILD_SA installs its policies anew.
+// `count` handshakes between a fresh pair of engines. Timed is each handshake from initiate() to the last
+// datagram handled; the Delete that ends it and the emptying of the kernel ports (so every CHILD_SA
+// installs its policies anew) are not.
 Timing run_batch(const Scenario& s, size_t count) {
   test::ManualClock clock;
   Party a(0xa1, 0xa0000001);
@@ -108,8 +111,9 @@ Timing run_batch(const Scenario& s, size_t count) {
                                       EnginePorts{clock, b.rng, b.outbox, b.kernel, b.events});
   Seconds total{0};
   Seconds in_responder{0};
-  const double cpu_start = cpu_seconds();
+  double cpu = 0;
   for (size_t i = 0; i < count; ++i) {
+    const double cpu_start = cpu_seconds();
     const auto start = std::chrono::steady_clock::now();
     const auto id = a.engine->initiate("conn", "net");
     if (!id) fail("initiate failed");
@@ -124,6 +128,7 @@ Timing run_batch(const Scenario& s, size_t count) {
       if (from_a) in_responder += std::chrono::steady_clock::now() - before;
     }
     total += std::chrono::steady_clock::now() - start;
+    cpu += cpu_seconds() - cpu_start;
     // initiate() on an IKE SA that is up would add a CHILD_SA to it (CREATE_CHILD_SA): the IKE SA starts
     // its Delete, which is not delivered, so the next round makes a new one.
     (void)a.engine->terminate(*id);
@@ -131,7 +136,6 @@ Timing run_batch(const Scenario& s, size_t count) {
     a.kernel = test::RecordingKernelPort(0xa0000001 + static_cast<uint32_t>(i + 1) * 16);
     b.kernel = test::RecordingKernelPort(0xb0000001 + static_cast<uint32_t>(i + 1) * 16);
   }
-  const double cpu = cpu_seconds() - cpu_start;
   for (Party* p : {&a, &b}) {
     if (p->events.established != count || p->events.children != count) {
       fail(fmt::format("{}: {} of {} IKE SAs and {} CHILD_SAs up ({})", s.name, p->events.established, count,
@@ -144,35 +148,27 @@ Timing run_batch(const Scenario& s, size_t count) {
 
 struct Cost {
   double wall = 0;  // seconds per call
-  double cpu = 0;   // process CPU seconds per call
+  double cpu = 0;   // CPU seconds per call
 };
 
-// Medians of wall and CPU seconds per call of `body`.
+// Wall and CPU seconds per call of `body`, over `count` calls.
 Cost floor_cost(size_t count, const std::function<void()>& body) {
-  std::vector<double> wall;
-  std::vector<double> cpu;
-  for (int r = 0; r < kRepetitions; ++r) {
-    const double cpu_start = cpu_seconds();
-    const auto start = std::chrono::steady_clock::now();
-    for (size_t i = 0; i < count; ++i) body();
-    const Seconds elapsed = std::chrono::steady_clock::now() - start;
-    wall.push_back(elapsed.count() / static_cast<double>(count));
-    cpu.push_back((cpu_seconds() - cpu_start) / static_cast<double>(count));
-  }
-  return {median(wall), median(cpu)};
+  const double cpu_start = cpu_seconds();
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < count; ++i) body();
+  const Seconds elapsed = std::chrono::steady_clock::now() - start;
+  const auto n = static_cast<double>(count);
+  return {elapsed.count() / n, (cpu_seconds() - cpu_start) / n};
 }
 
 // X25519 for both sides: two key pairs and two agreements, what every handshake must compute.
-Cost x25519_floor(size_t count) {
-  Botan::ChaCha_RNG rng(crypto::SecureBytes(32, 0x5a));
-  return floor_cost(count, [&] {
-    auto i = crypto::make_key_exchange(iana::KeyExchangeMethod::CURVE25519, rng);
-    auto r = crypto::make_key_exchange(iana::KeyExchangeMethod::CURVE25519, rng);
-    if (!i || !r) fail("X25519 key generation failed");
-    if (!(*i)->shared_secret((*r)->public_value()) || !(*r)->shared_secret((*i)->public_value())) {
-      fail("X25519 agreement failed");
-    }
-  });
+void x25519_pair(Botan::RandomNumberGenerator& rng) {
+  auto i = crypto::make_key_exchange(iana::KeyExchangeMethod::CURVE25519, rng);
+  auto r = crypto::make_key_exchange(iana::KeyExchangeMethod::CURVE25519, rng);
+  if (!i || !r) fail("X25519 key generation failed");
+  if (!(*i)->shared_secret((*r)->public_value()) || !(*r)->shared_secret((*i)->public_value())) {
+    fail("X25519 agreement failed");
+  }
 }
 
 std::string pki(const std::string& name) { return std::string(IPSECD_FIXTURES_DIR) + "/pki/" + name; }
@@ -238,50 +234,65 @@ Scenario cert_scenario(const std::string& name, const std::string& ee, const cha
   return s;
 }
 
-void run(const Scenario& s, size_t count, Cost kx) {
-  std::vector<double> handshake;
-  std::vector<double> responder;
-  std::vector<double> cpu;
-  for (int r = 0; r < kRepetitions; ++r) {
-    const Timing t = run_batch(s, count);
-    handshake.push_back(t.handshake);
-    responder.push_back(t.responder);
-    cpu.push_back(t.cpu);
+struct Sample {
+  Timing handshake;
+  Cost floor;
+};
+
+// `runs` pairs of a floor batch and a handshake batch of `count` each.
+void run(const Scenario& s, size_t count, int runs) {
+  Botan::ChaCha_RNG rng(crypto::SecureBytes(32, 0x5a));
+  std::vector<Sample> samples;
+  for (int r = 0; r < runs; ++r) {
+    const Cost kx = floor_cost(count, [&] { x25519_pair(rng); });
+    const Cost auth = s.auth_floor ? floor_cost(std::max<size_t>(count / 4, 4), s.auth_floor) : Cost{};
+    samples.push_back({run_batch(s, count), {kx.wall + 2 * auth.wall, kx.cpu + 2 * auth.cpu}});
   }
-  const Cost auth = s.auth_floor ? floor_cost(std::max<size_t>(count / 4, 4), s.auth_floor) : Cost{};
-  const Cost floor{kx.wall + 2 * auth.wall, kx.cpu + 2 * auth.cpu};
-  const double hs = median(handshake);
-  const double resp = median(responder);
-  const double hs_cpu = median(cpu);
+  const auto of = [&](auto figure) {
+    std::vector<double> values;
+    for (const Sample& sample : samples) values.push_back(figure(sample));
+    return values;
+  };
+  const auto wall_ratio = of([](const Sample& x) { return x.handshake.handshake / x.floor.wall; });
+  const auto cpu_ratio = of([](const Sample& x) { return x.handshake.cpu / x.floor.cpu; });
+  const auto [wall_low, wall_high] = std::minmax_element(wall_ratio.begin(), wall_ratio.end());
+  const auto [cpu_low, cpu_high] = std::minmax_element(cpu_ratio.begin(), cpu_ratio.end());
+  const double responder = median(of([](const Sample& x) { return x.handshake.responder; }));
   fmt::print("{:<8} handshake {:>6.0f} us wall, {:>6.0f} us CPU  in responder {:>6.0f} us ({:>5.0f}/s)"
-             "  floor {:>6.0f} us wall, {:>6.0f} us CPU (X25519 x2 {:.0f} + 2 x (sign + verify) {:.0f})"
-             "  ratio {:.2f} wall, {:.2f} CPU\n",
-             s.name, hs * 1e6, hs_cpu * 1e6, resp * 1e6, 1 / resp, floor.wall * 1e6, floor.cpu * 1e6,
-             kx.wall * 1e6, auth.wall * 1e6, hs / floor.wall, hs_cpu / floor.cpu);
+             "  floor {:>6.0f} us wall, {:>6.0f} us CPU  ratio {:.3f} wall ({:.2f}-{:.2f}), {:.3f} CPU "
+             "({:.2f}-{:.2f})\n",
+             s.name, median(of([](const Sample& x) { return x.handshake.handshake; })) * 1e6,
+             median(of([](const Sample& x) { return x.handshake.cpu; })) * 1e6, responder * 1e6, 1 / responder,
+             median(of([](const Sample& x) { return x.floor.wall; })) * 1e6,
+             median(of([](const Sample& x) { return x.floor.cpu; })) * 1e6, median(wall_ratio), *wall_low,
+             *wall_high, median(cpu_ratio), *cpu_low, *cpu_high);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const size_t count = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 200;
-  const std::string only = argc > 2 ? argv[2] : "";
-  if (count == 0 || (!only.empty() && only != "psk" && only != "rsa" && only != "ed25519")) {
-    fail("usage: bench_handshake [HANDSHAKES_PER_RUN] [psk|rsa|ed25519]");
+  const std::string only = argc > 2 && std::string(argv[2]) != "all" ? argv[2] : "";
+  const long runs = argc > 3 ? std::strtol(argv[3], nullptr, 10) : 7;
+  if (count == 0 || runs < 1 || runs > 1000 ||
+      (!only.empty() && only != "psk" && only != "rsa" && only != "ed25519")) {
+    fail("usage: bench_handshake [HANDSHAKES_PER_RUN] [all|psk|rsa|ed25519] [RUNS]");
   }
   fmt::print("IKE_SA_INIT + IKE_AUTH + first CHILD_SA, IKE aes128gcm16-prfsha256-x25519, ESP aes128gcm16, "
-             "both engines in one process (median of {} runs of {}); ratio = handshake / floor\n",
-             kRepetitions, count);
-  const Cost kx = x25519_floor(count);
-  if (only.empty() || only == "psk") run(psk_scenario(), count, kx);
+             "both engines in one process; {} runs of {} handshakes, each after a floor batch of as many; "
+             "medians, and the ratio handshake / floor as the median (range) of the runs' ratios\n",
+             runs, count);
+  const int n = static_cast<int>(runs);
+  if (only.empty() || only == "psk") run(psk_scenario(), count, n);
   if (only.empty() || only == "rsa") {
     run(cert_scenario("RSA-2048", "ee-rsa", "rsa@example.com", "rsa.example.com",
                       crypto::SignatureScheme::RSA_PKCS1_SHA256),
-        std::max<size_t>(count / 10, 5), kx);
+        std::max<size_t>(count / 10, 5), n);
   }
   if (only.empty() || only == "ed25519") {
     run(cert_scenario("Ed25519", "ee-ed25519", "198.51.100.10", "ed25519.example.com",
                       crypto::SignatureScheme::ED25519),
-        count, kx);
+        count, n);
   }
   return 0;
 }

@@ -165,15 +165,15 @@ class RecordingKernelPort : public KernelPort {
   }
 
   std::vector<uint32_t> larval;
-  std::map<std::tuple<std::string, uint32_t, iana::SecurityProtocolId>, KernelSa> sas;
+  std::map<std::tuple<IpAddress, uint32_t, iana::SecurityProtocolId>, KernelSa> sas;
   std::vector<KernelPolicy> policies;
   bool refuse_add_sa = false;
   std::optional<IpAddress> route_source;  // what source_address_for answers; none: no route
   size_t updates = 0;  // update_sa calls that succeeded
 
  private:
-  static std::tuple<std::string, uint32_t, iana::SecurityProtocolId> key_of(const KernelSaId& id) {
-    return {id.dst.to_string(), id.spi, id.protocol};
+  static std::tuple<IpAddress, uint32_t, iana::SecurityProtocolId> key_of(const KernelSaId& id) {
+    return {id.dst, id.spi, id.protocol};
   }
   uint32_t next_spi_;
 };
