@@ -174,7 +174,7 @@ void Engine::send_child_request(IkeSa& sa, ChildSaRequest request, iana::KeyExch
     out.push_back(ike::Payload{ike::TsiPayload{to_wire(request.tsi)}});
     out.push_back(ike::Payload{ike::TsrPayload{to_wire(request.tsr)}});
   }
-  sa.child_request = std::move(request);
+  sa.child_request = std::make_unique<ChildSaRequest>(std::move(request));
   if (!send_request(sa, iana::ExchangeType::CREATE_CHILD_SA, out)) {
     ChildSaRequest failed = std::move(*sa.child_request);
     sa.child_request.reset();

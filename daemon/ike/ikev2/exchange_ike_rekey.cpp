@@ -156,7 +156,7 @@ void Engine::answer_ike_rekey(IkeSa& sa, uint32_t message_id, const std::vector<
                  ike::Payload{ike::KePayload{group, (*our_ke)->public_value()}}});
   if (sa.child_request && sa.child_request->kind == ChildSaRequest::Kind::rekey_ike) {
     // §2.8.1: both sides rekey the IKE SA; the children stay until our answer shows which new SA wins.
-    sa.peer_ike_rekey = PeerIkeRekey{spi_r, nonce->data, nonce_r};
+    sa.peer_ike_rekey = std::make_unique<PeerIkeRekey>(PeerIkeRekey{spi_r, nonce->data, nonce_r});
     return;
   }
   // §2.18: the new IKE SA takes the children now; the peer deletes the old one.
