@@ -485,6 +485,64 @@ TEST_CASE("Past the half-open threshold the responder asks for a cookie and the 
   CHECK(echoed->data == cookie.front()->data);
 }
 
+// The threshold counts half-open SAs only: one that establishes or times out stops counting (§2.6).
+TEST_CASE("The cookie threshold counts the half-open SAs of the moment", "[engine]") {
+  EngineSettings settings;
+  settings.cookie_threshold = 1;
+  auto initiator = initiator_config();
+  initiator.send_initial_contact = false;  // the IKE SAs of the four connections live side by side
+  std::vector<ConnectionConfig> connections;
+  for (const char* name : {"conn", "conn2", "conn3", "conn4"}) {
+    connections.push_back(initiator);
+    connections.back().name = name;
+  }
+  EnginePair pair(initiator, responder_config(), settings);
+  pair.a.start(pair.clock, settings, connections);
+  const auto cookies_asked = [&] {
+    size_t n = 0;
+    for (const auto& d : of_exchange(pair.b.sink.log, iana::ExchangeType::IKE_SA_INIT)) {
+      n += ike::find_notifies(decode(d.bytes).payloads, iana::NotifyMessageType::COOKIE).size();
+    }
+    return n;
+  };
+  const auto half_open_at_b = [&] {
+    const auto sas = pair.b.engine->ike_sas();
+    return std::count_if(sas.begin(), sas.end(), [](const auto& s) { return s.state == IkeSaState::half_open; });
+  };
+
+  pair.initiate();
+  require_up(pair);
+  CHECK(cookies_asked() == 0);
+
+  // b's answers are lost: conn2 stays half-open at b, and conn3 arrives past the threshold.
+  pair.filter = [](const Datagram&, bool from_a) { return from_a ? 1 : 0; };
+  REQUIRE(pair.a.engine->initiate("conn2", "net"));
+  pair.pump();
+  CHECK(half_open_at_b() == 1);
+  CHECK(cookies_asked() == 0);
+  REQUIRE(pair.a.engine->initiate("conn3", "net"));
+  pair.pump();
+  CHECK(cookies_asked() == 1);
+  CHECK(half_open_at_b() == 1);
+
+  // Nothing gets through until b's half-open SA has timed out.
+  pair.filter = [](const Datagram&, bool) { return 0; };
+  pair.run_until(pair.clock.now() + settings.half_open_timeout + std::chrono::seconds(1));
+  CHECK(half_open_at_b() == 0);
+
+  // With the network back, the retransmissions of conn2 and conn3 and a new conn4 all come up; the
+  // half-open count is back to zero, so conn4's first IKE_SA_INIT is admitted without a cookie.
+  pair.filter = nullptr;
+  pair.run_timers_until(pair.clock.now() + std::chrono::seconds(60));
+  const size_t asked_before_conn4 = cookies_asked();
+  REQUIRE(pair.a.engine->initiate("conn4", "net"));
+  pair.pump();
+  CHECK(cookies_asked() == asked_before_conn4);
+  CHECK(half_open_at_b() == 0);
+  CHECK(pair.b.engine->ike_sas().size() == 4);
+  for (const auto& sa : pair.b.engine->ike_sas()) CHECK(sa.state == IkeSaState::established);
+}
+
 TEST_CASE("Long IKE_AUTH messages go as RFC 7383 fragments and a lost fragment is recovered", "[engine]") {
   EngineSettings settings;
   settings.fragment_size = 160;

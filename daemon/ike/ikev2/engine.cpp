@@ -252,6 +252,7 @@ std::vector<std::shared_ptr<const ConnectionConfig>> Engine::connections_for(
 IkeSa& Engine::add_sa(std::unique_ptr<IkeSa> sa) {
   const uint64_t spi = sa->our_spi();
   if (sa->role == IkeRole::responder) by_initiator_[{sa->remote, sa->spi_i}] = spi;
+  if (sa->state == IkeSaState::half_open) ++half_open_count_;
   sa->last_heard = ports_.clock.now();
   return *(sas_[spi] = std::move(sa));
 }
@@ -267,6 +268,7 @@ void Engine::remove_sa(IkeSa& sa, ChildDeleteCause cause) {
                         child.spi_in, child.spi_out, replaced ? ChildDeleteCause::local : cause});
   }
   if (sa.role == IkeRole::responder) by_initiator_.erase({sa.remote, sa.spi_i});
+  if (sa.state == IkeSaState::half_open) --half_open_count_;
   // Destroying the record wipes its keys: they live in secure_vector.
   sas_.erase(sa.our_spi());
 }

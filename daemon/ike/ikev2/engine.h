@@ -386,6 +386,9 @@ class Engine {
   std::map<uint64_t, std::unique_ptr<IkeSa>> sas_;  // by our SPI
   // Half-open responder SAs by the initiator's endpoint and SPI, so a repeated IKE_SA_INIT finds them.
   std::map<std::pair<Endpoint, uint64_t>, uint64_t> by_initiator_;
+  // Responder SAs in state half_open, which the cookie threshold (§2.6) counts on every IKE_SA_INIT: kept
+  // as a count by add_sa, remove_sa and the responder's IKE_AUTH, so that counting costs nothing per request.
+  size_t half_open_count_ = 0;
   std::optional<CookieIssuer> cookies_;  // made when first needed
   std::map<uint32_t, Trap> traps_;       // by reqid
 };

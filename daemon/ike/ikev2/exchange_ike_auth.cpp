@@ -109,6 +109,7 @@ void Engine::on_ike_auth_request(IkeSa& sa, uint32_t message_id, const std::vect
   }
 
   sa.peer_id = peer;
+  --half_open_count_;
   sa.state = IkeSaState::established;
   sa.half_open_deadline.reset();
   arm_ike_rekey(sa);

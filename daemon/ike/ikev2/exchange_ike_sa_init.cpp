@@ -117,9 +117,7 @@ void Engine::send_ike_sa_init_error(const ipsecd::Endpoint& local, const ipsecd:
 
 bool Engine::cookie_admits(const ipsecd::Endpoint& local, const ipsecd::Endpoint& remote,
                            const ike::Message& request) {
-  const auto half_open = static_cast<size_t>(std::count_if(
-      sas_.begin(), sas_.end(), [](const auto& e) { return e.second->state == IkeSaState::half_open; }));
-  if (half_open < settings_.cookie_threshold) return true;
+  if (half_open_count_ < settings_.cookie_threshold) return true;
   const TimePoint now = ports_.clock.now();
   if (!cookies_) {
     auto issuer = CookieIssuer::create(ports_.rng, settings_.cookie_secret_period, now);
