@@ -24,6 +24,11 @@ void heard_from(IkeSa& sa, const ike::Header& header, TimePoint now, const ipsec
   }
 }
 
+// Why CHILD_SAs asked for on an IKE SA that our Delete is about to end are not made.
+Failure being_deleted() {
+  return {FailureReason::ike_sa_deleted, std::nullopt, "the IKE SA is being deleted"};
+}
+
 }  // namespace
 
 Engine::Engine(EngineSettings settings, std::vector<ConnectionConfig> connections, EnginePorts ports)
@@ -257,9 +262,8 @@ IkeSa& Engine::add_sa(std::unique_ptr<IkeSa> sa) {
   return *(sas_[spi] = std::move(sa));
 }
 
-void Engine::remove_sa(IkeSa& sa, ChildDeleteCause cause) {
-  release_pending_child(sa);
-  if (sa.child_request) release_child_request(sa, *sa.child_request);
+void Engine::remove_sa(IkeSa& sa, const Failure& why, ChildDeleteCause cause) {
+  abandon_child_work(sa, why, true);
   for (auto& child : sa.children) {
     uninstall_child(child);
     // A child already replaced by a rekey closes nothing when its IKE SA goes.
@@ -274,10 +278,38 @@ void Engine::remove_sa(IkeSa& sa, ChildDeleteCause cause) {
 }
 
 void Engine::fail_sa(IkeSa& sa, Failure failure) {
+  // The first child rides in IKE_AUTH (§1.2) and fails with its IKE SA: IkeSaFailed reports both, and
+  // whoever waits for that child waits on this IKE SA. Further children asked for fail with its reason.
+  release_pending_child(sa);
   IkeSaFailed event{sa.unique_id, sa.connection ? sa.connection->name : std::string{}, sa.role,
                     std::move(failure)};
-  remove_sa(sa);
+  remove_sa(sa, event.failure);
   emit(std::move(event));
+}
+
+void Engine::abandon_child_work(IkeSa& sa, const Failure& why, bool sa_going) {
+  std::vector<std::string> abandoned;
+  if (sa_going) {
+    if (sa.pending_child) abandoned.push_back(sa.pending_child->config->name);
+    release_pending_child(sa);
+    if (sa.child_request) {
+      if (sa.child_request->kind == ChildSaRequest::Kind::create_child) {
+        abandoned.push_back(sa.child_request->config->name);
+      }
+      release_child_request(sa, *sa.child_request);
+      sa.child_request.reset();
+    }
+  }
+  // The rest of the queue goes without a word, since nothing waits for it: rekeys of the IKE SA or of a
+  // child and Deletes of children come from rekey timers and the kernel's EXPIREs, and deleting the IKE
+  // SA closes all its CHILD_SAs anyway (§1.4.1), which would undo them. A queued Delete of the IKE SA
+  // itself is answered by the IkeSaDeleted or IkeSaFailed that reports the SA's end.
+  for (const auto& work : sa.queued) {
+    if (work.kind == QueuedChildWork::Kind::create_child) abandoned.push_back(work.child);
+  }
+  sa.queued.clear();
+  const std::string conn_name = sa.connection ? sa.connection->name : std::string{};
+  for (auto& child : abandoned) emit(ChildSaFailed{sa.unique_id, conn_name, std::move(child), why});
 }
 
 uint64_t Engine::fresh_spi() {
@@ -426,7 +458,7 @@ Expected<Ok, std::string> Engine::terminate(uint64_t ike_sa) {
     // Window size 1 (§2.3): the Delete waits for the answer to the exchange in flight (a rekey, say),
     // then goes before anything else; the work still waiting would only be undone by it. Dropping the SA
     // without a word would leave the peer its IKE SA and CHILD_SAs until its liveness check.
-    sa.queued.clear();
+    abandon_child_work(sa, being_deleted(), false);
     queue_work(sa, {QueuedChildWork::Kind::delete_ike, {}, 0, {}});
     return Ok{};
   }
@@ -441,6 +473,9 @@ Expected<Ok, std::string> Engine::terminate(uint64_t ike_sa) {
 }
 
 void Engine::start_delete_ike(IkeSa& sa) {
+  // What still waits (a retry after TEMPORARY_FAILURE, or a retry that the answer to the exchange in
+  // flight queued behind our Delete) would never start on a deleting SA.
+  abandon_child_work(sa, being_deleted(), false);
   sa.state = IkeSaState::deleting;
   if (send_request(sa, iana::ExchangeType::INFORMATIONAL,
                    {ike::Payload{ike::DeletePayload{iana::SecurityProtocolId::IKE, {}}}})) {
@@ -453,7 +488,7 @@ void Engine::start_delete_ike(IkeSa& sa) {
 
 void Engine::remove_and_report(IkeSa& sa) {
   IkeSaDeleted event{sa.unique_id, sa.connection ? sa.connection->name : std::string{}, false};
-  remove_sa(sa);
+  remove_sa(sa, {FailureReason::ike_sa_deleted, std::nullopt, "the IKE SA was deleted"});
   emit(std::move(event));
 }
 

@@ -193,8 +193,14 @@ class Engine {
                                                                        const ipsecd::Endpoint& remote) const;
   IkeSa& add_sa(std::unique_ptr<IkeSa> sa);
   // Forgets the SA, removing its children's kernel entries; no event for the IKE SA, ChildSaDeleted with
-  // `cause` for each child.
-  void remove_sa(IkeSa& sa, ChildDeleteCause cause = ChildDeleteCause::ike_sa_gone);
+  // `cause` for each child, and ChildSaFailed with `why` for each CHILD_SA asked for and not yet made
+  // (abandon_child_work).
+  void remove_sa(IkeSa& sa, const Failure& why, ChildDeleteCause cause = ChildDeleteCause::ike_sa_gone);
+  // CHILD_SAs asked for on this IKE SA (initiate(), an ACQUIRE, a retry after TEMPORARY_FAILURE) that it
+  // will not make after all: each is taken off the SA and reported once, ChildSaFailed with `why`, so that
+  // whoever waits for it (ipsecctl up --wait) hears now rather than at its own timeout. Takes the queued
+  // work and, when `sa_going`, also the first child of IKE_AUTH and the CREATE_CHILD_SA request in flight.
+  void abandon_child_work(IkeSa& sa, const Failure& why, bool sa_going);
   void fail_sa(IkeSa& sa, Failure failure);
   uint64_t fresh_spi();
   ike::Header header_for(const IkeSa& sa, iana::ExchangeType exchange, bool response,

@@ -42,6 +42,8 @@ std::string_view name(FailureReason reason) {
       return "bad signature";
     case FailureReason::hash_not_acceptable:
       return "hash not acceptable";
+    case FailureReason::ike_sa_deleted:
+      return "IKE SA deleted";
   }
   return "unknown";
 }

@@ -39,6 +39,9 @@ enum class FailureReason : uint8_t {
   id_not_in_certificate,    // the peer's ID is not its certificate's subject or a subjectAltName
   bad_signature,            // the AUTH signature does not verify with the peer's key
   hash_not_acceptable,      // a signature hash we did not announce, or none we can sign with (RFC 7427 §4)
+  // A CHILD_SA asked for on an IKE SA that was deleted (ours or the peer's Delete, §1.4.1) before it was
+  // made: no CREATE_CHILD_SA can run on a deleted IKE SA.
+  ike_sa_deleted,
 };
 
 std::string_view name(FailureReason reason);

@@ -180,6 +180,14 @@ void Engine::send_child_request(IkeSa& sa, ChildSaRequest request, iana::KeyExch
     sa.child_request.reset();
     release_child_request(sa, failed);
     keep_rekeyed(failed);
+    // A new child was asked for, and whoever asked waits for its outcome (ipsecctl up --wait).
+    if (failed.kind == ChildSaRequest::Kind::create_child) {
+      emit(ChildSaFailed{
+          sa.unique_id,
+          sa.connection->name,
+          failed.config->name,
+          {FailureReason::protocol_error, std::nullopt, "CREATE_CHILD_SA request could not be encoded"}});
+    }
   }
 }
 

@@ -126,7 +126,8 @@ void Engine::on_ike_auth_request(IkeSa& sa, uint32_t message_id, const std::vect
     }
     for (IkeSa* s : stale) {
       IkeSaDeleted event{s->unique_id, connection->name, true};
-      remove_sa(*s);
+      remove_sa(*s, {FailureReason::ike_sa_deleted, std::nullopt,
+                     "the peer started over with INITIAL_CONTACT"});
       emit(std::move(event));
     }
   }

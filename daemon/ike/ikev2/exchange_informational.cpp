@@ -46,7 +46,8 @@ void Engine::on_informational_request(IkeSa& sa, uint32_t message_id,
       if (IkeSa* successor = find_sa(sa.peer_ike_rekey->new_sa_spi)) move_children(sa, *successor);
     }
     IkeSaDeleted event{sa.unique_id, conn_name, true};
-    remove_sa(sa, ChildDeleteCause::peer);
+    remove_sa(sa, {FailureReason::ike_sa_deleted, std::nullopt, "the peer deleted the IKE SA"},
+              ChildDeleteCause::peer);
     emit(std::move(event));
     return;
   }
