@@ -184,10 +184,15 @@ Expected<Ok, ikev2::KernelError> NetlinkKernelPort::delete_sa(const ikev2::Kerne
   return Ok{};
 }
 
-Expected<Ok, ikev2::KernelError> NetlinkKernelPort::add_policy(const ikev2::KernelPolicy& policy) {
-  const auto operation = fmt::format("add policy {} -> {}", ikev2::format_selector(policy.src),
+namespace {
+
+// The XFRM policies standing for one engine policy: one per prefix piece of its selectors
+// (kernel_selectors.h), all with the same templates. `verb` names the request in errors ("add policy").
+Expected<std::vector<netlink::PolicySpec>, ikev2::KernelError> policy_specs(const ikev2::KernelPolicy& policy,
+                                                                          const char* verb) {
+  const auto operation = fmt::format("{} {} -> {}", verb, ikev2::format_selector(policy.src),
                                      ikev2::format_selector(policy.dst));
-  auto protocol = protocol_of(policy.protocol, "add policy");
+  auto protocol = protocol_of(policy.protocol, verb);
   if (!protocol) return unexpected(protocol.error());
   // The bundles the kernel templates express are ESP, AH and ESP inside AH (RFC 4301 §4.5).
   const bool esp_ah = *protocol == netlink::IpsecProtocol::Esp &&
@@ -201,21 +206,47 @@ Expected<Ok, ikev2::KernelError> NetlinkKernelPort::add_policy(const ikev2::Kern
   const auto templates = netlink::bundle_templates(
       *protocol == netlink::IpsecProtocol::Esp, esp_ah || *protocol == netlink::IpsecProtocol::Ah,
       mode_of(policy.mode), policy.tunnel_src, policy.tunnel_dst, policy.reqid);
-  const auto direction = direction_of(policy.direction);
-
-  std::vector<const netlink::Selector*> installed;
+  std::vector<netlink::PolicySpec> specs;
   for (const auto& selector : *selectors) {
     netlink::PolicySpec spec;
     spec.selector = selector;
-    spec.direction = direction;
+    spec.direction = direction_of(policy.direction);
     spec.templates = templates;
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
+
+}  // namespace
+
+Expected<Ok, ikev2::KernelError> NetlinkKernelPort::add_policy(const ikev2::KernelPolicy& policy) {
+  auto specs = policy_specs(policy, "add policy");
+  if (!specs) return unexpected(specs.error());
+  std::vector<const netlink::PolicySpec*> installed;
+  for (const auto& spec : *specs) {
     auto added = xfrm_.add_policy(spec);
     if (!added) {
       // All or nothing: the engine records the policy only when this call succeeds.
-      for (const auto* done : installed) (void)xfrm_.delete_policy(*done, direction);
+      for (const auto* done : installed) (void)xfrm_.delete_policy(done->selector, done->direction);
       return unexpected(from_netlink(added.error()));
     }
-    installed.push_back(&selector);
+    installed.push_back(&spec);
+  }
+  return Ok{};
+}
+
+Expected<Ok, ikev2::KernelError> NetlinkKernelPort::update_policy(const ikev2::KernelPolicy& policy) {
+  auto specs = policy_specs(policy, "update policy");
+  if (!specs) return unexpected(specs.error());
+  // XFRM_MSG_UPDPOLICY adds a policy that is not there; an update of one that is gone (deleted by hand,
+  // flushed) must fail instead, so every piece is looked up before any is written.
+  for (const auto& spec : *specs) {
+    if (auto found = xfrm_.get_policy(spec.selector, spec.direction); !found) {
+      return unexpected(from_netlink(found.error()));
+    }
+  }
+  for (const auto& spec : *specs) {
+    if (auto updated = xfrm_.update_policy(spec); !updated) return unexpected(from_netlink(updated.error()));
   }
   return Ok{};
 }

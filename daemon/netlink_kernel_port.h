@@ -35,6 +35,9 @@ class NetlinkKernelPort final : public ikev2::KernelPort {
                                              const ikev2::KernelSa& sa) override;
   // One XFRM policy per selector from xfrm_selectors (kernel_selectors.h); all or none are installed.
   Expected<Ok, ikev2::KernelError> add_policy(const ikev2::KernelPolicy& policy) override;
+  // XFRM_MSG_UPDPOLICY for every piece add_policy made, after XFRM_MSG_GETPOLICY found each of them: a
+  // missing one fails the call (ENOENT) before anything is written.
+  Expected<Ok, ikev2::KernelError> update_policy(const ikev2::KernelPolicy& policy) override;
   // Deletes every XFRM policy add_policy made for these selectors; the first error is returned after
   // the rest were tried.
   Expected<Ok, ikev2::KernelError> delete_policy(const ikev2::KernelPolicyId& policy) override;

@@ -42,6 +42,21 @@ void put_sa_id(MessageBuffer& buffer, uint16_t type, const SaId& id) {
   }
 }
 
+// The id part of DELPOLICY and GETPOLICY: the kernel finds a policy by selector, direction, mark and if_id.
+void put_policy_id(MessageBuffer& buffer, uint16_t type, const Selector& selector, PolicyDirection direction,
+                   Mark mark, uint32_t if_id) {
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buffer.header());
+  nlh->nlmsg_type = type;
+  auto* id = static_cast<xfrm_userpolicy_id*>(mnl_nlmsg_put_extra_header(nlh, sizeof(xfrm_userpolicy_id)));
+  id->sel = to_kernel(selector);
+  id->dir = static_cast<uint8_t>(direction);
+  if (mark.mask != 0) {
+    xfrm_mark m{mark.value, mark.mask};
+    buffer.put(nlh, XFRMA_MARK, &m, sizeof m);
+  }
+  if (if_id != 0) buffer.put(nlh, XFRMA_IF_ID, &if_id, sizeof if_id);
+}
+
 std::string_view direction_name(PolicyDirection direction) {
   switch (direction) {
     case PolicyDirection::In: return "in";
@@ -194,16 +209,7 @@ Expected<Ok, KernelError> Xfrm::update_policy(const PolicySpec& policy) {
 Expected<Ok, KernelError> Xfrm::delete_policy(const Selector& selector, PolicyDirection direction, Mark mark,
                                               uint32_t if_id) {
   MessageBuffer buffer;
-  nlmsghdr* nlh = mnl_nlmsg_put_header(buffer.header());
-  nlh->nlmsg_type = XFRM_MSG_DELPOLICY;
-  auto* id = static_cast<xfrm_userpolicy_id*>(mnl_nlmsg_put_extra_header(nlh, sizeof(xfrm_userpolicy_id)));
-  id->sel = to_kernel(selector);
-  id->dir = static_cast<uint8_t>(direction);
-  if (mark.mask != 0) {
-    xfrm_mark m{mark.value, mark.mask};
-    buffer.put(nlh, XFRMA_MARK, &m, sizeof m);
-  }
-  if (if_id != 0) buffer.put(nlh, XFRMA_IF_ID, &if_id, sizeof if_id);
+  put_policy_id(buffer, XFRM_MSG_DELPOLICY, selector, direction, mark, if_id);
   const std::string operation = fmt::format("delete policy {} -> {}", selector.src.to_string(), selector.dst.to_string());
   return socket_.request(buffer, false, {operation, "", ""}, {});
 }
@@ -221,6 +227,25 @@ Expected<Ok, KernelError> Xfrm::delete_policy_by_index(const PolicyInfo& policy)
   }
   if (policy.if_id != 0) buffer.put(nlh, XFRMA_IF_ID, &policy.if_id, sizeof policy.if_id);
   return socket_.request(buffer, false, {"delete policy by index", "", ""}, {});
+}
+
+Expected<PolicyInfo, KernelError> Xfrm::get_policy(const Selector& selector, PolicyDirection direction, Mark mark,
+                                                   uint32_t if_id) {
+  MessageBuffer buffer;
+  put_policy_id(buffer, XFRM_MSG_GETPOLICY, selector, direction, mark, if_id);
+  const std::string operation = fmt::format("get {} policy {} -> {}", direction_name(direction),
+                                            selector.src.to_string(), selector.dst.to_string());
+  std::optional<PolicyInfo> found;
+  auto r = socket_.request(buffer, false, {operation, "", ""}, [&](const nlmsghdr* reply) {
+    if (reply->nlmsg_type != XFRM_MSG_NEWPOLICY || mnl_nlmsg_get_payload_len(reply) < sizeof(xfrm_userpolicy_info)) {
+      return;
+    }
+    const auto* info = static_cast<const xfrm_userpolicy_info*>(mnl_nlmsg_get_payload(reply));
+    found = decode_policy(*info, parse_attributes(reply, sizeof(xfrm_userpolicy_info)));
+  });
+  if (!r) return unexpected(r.error());
+  if (!found) return unexpected(local_error(operation, EBADMSG, "the kernel answered without the policy"));
+  return std::move(*found);
 }
 
 Expected<std::vector<PolicyInfo>, KernelError> Xfrm::dump_policies() {

@@ -59,6 +59,9 @@ class Xfrm {
   Expected<Ok, KernelError> update_policy(const PolicySpec& policy);
   Expected<Ok, KernelError> delete_policy(const Selector& selector, PolicyDirection direction, Mark mark = {},
                                           uint32_t if_id = 0);
+  // XFRM_MSG_GETPOLICY: the policy with exactly this selector, direction, mark and if_id; ENOENT when none.
+  Expected<PolicyInfo, KernelError> get_policy(const Selector& selector, PolicyDirection direction, Mark mark = {},
+                                               uint32_t if_id = 0);
   Expected<std::vector<PolicyInfo>, KernelError> dump_policies();
 
   // XFRM_MSG_MIGRATE (needs CONFIG_XFRM_MIGRATE). Fails with ENOENT when no policy has this selector and

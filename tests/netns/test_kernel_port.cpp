@@ -133,6 +133,69 @@ TEST_CASE("A policy that fails part-way leaves none of its pieces behind", "[net
   CHECK_THAT(listing, Catch::Contains("src 10.1.0.4/31"));
 }
 
+TEST_CASE("update_policy gives an existing policy, every piece of it, the new template in place",
+          "[netns][kernel_port]") {
+  ScopedNetns ns;
+  REQUIRE(ns.error().empty());
+  auto port = NetlinkKernelPort::open();
+  REQUIRE(port);
+  // 10.1.0.1-10.1.0.2 is 10.1.0.1/32 and 10.1.0.2/32.
+  auto first = tunnel_policy("10.1.0.1-10.1.0.2", "10.2.0.0/16", ikev2::PolicyDirection::out);
+  REQUIRE(port->add_policy(first));
+  // A second CHILD_SA with the same selectors: another reqid and peer address.
+  auto second = first;
+  second.reqid = kReqid + 1;
+  second.tunnel_dst = addr("192.0.2.9");
+  auto updated = port->update_policy(second);
+  INFO((updated ? std::string() : updated.error().message));
+  REQUIRE(updated);
+  const auto listing = policies();
+  CHECK_THAT(listing, Catch::Contains(fmt::format(
+                          "tmpl src 192.0.2.1 dst 192.0.2.9\n\t\tproto esp reqid {} mode tunnel", kReqid + 1)));
+  CHECK_THAT(listing, !Catch::Contains("dst 192.0.2.2"));
+  const auto dump = port->xfrm().dump_policies();
+  REQUIRE(dump);
+  REQUIRE(dump->size() == 2);  // replaced, not added beside
+  for (const auto& p : *dump) {
+    REQUIRE(p.templates.size() == 1);
+    CHECK(p.templates.front().reqid == kReqid + 1);
+  }
+  // And back, as when the newer child goes and the older one remains.
+  REQUIRE(port->update_policy(first));
+  CHECK_THAT(policies(), Catch::Contains(fmt::format(
+                             "tmpl src 192.0.2.1 dst 192.0.2.2\n\t\tproto esp reqid {} mode tunnel", kReqid)));
+  CHECK_THAT(policies(), !Catch::Contains("192.0.2.9"));
+}
+
+TEST_CASE("update_policy of a policy that is not there fails with ENOENT and writes nothing",
+          "[netns][kernel_port]") {
+  ScopedNetns ns;
+  REQUIRE(ns.error().empty());
+  auto port = NetlinkKernelPort::open();
+  REQUIRE(port);
+  auto missing =
+      port->update_policy(tunnel_policy("10.1.0.0/16", "10.2.0.0/16", ikev2::PolicyDirection::out));
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().error_number == ENOENT);
+  CHECK_THAT(missing.error().message, Catch::Contains("no such policy"));
+  CHECK_THAT(missing.error().message, Catch::Contains("errno 2"));
+  // The kernel's UPDPOLICY alone would have added it.
+  CHECK(policies().empty());
+
+  // One piece of two missing (deleted by hand): nothing is written, the other piece keeps its template.
+  REQUIRE(port->add_policy(tunnel_policy("10.1.0.1-10.1.0.2", "10.2.0.0/16", ikev2::PolicyDirection::out)));
+  REQUIRE(run(ip() + " xfrm policy delete src 10.1.0.2/32 dst 10.2.0.0/16 dir out").status == 0);
+  auto other = tunnel_policy("10.1.0.1-10.1.0.2", "10.2.0.0/16", ikev2::PolicyDirection::out);
+  other.tunnel_dst = addr("192.0.2.9");
+  auto partly = port->update_policy(other);
+  REQUIRE_FALSE(partly);
+  CHECK(partly.error().error_number == ENOENT);
+  const auto listing = policies();
+  CHECK_THAT(listing, Catch::Contains("src 10.1.0.1/32"));
+  CHECK_THAT(listing, !Catch::Contains("10.1.0.2/32"));
+  CHECK_THAT(listing, !Catch::Contains("192.0.2.9"));
+}
+
 TEST_CASE("A policy the kernel cannot express is refused before anything is installed", "[netns][kernel_port]") {
   ScopedNetns ns;
   REQUIRE(ns.error().empty());

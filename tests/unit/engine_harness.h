@@ -89,7 +89,8 @@ class RecordingEvents : public EventSink {
 };
 
 // Keeps the kernel state the engine asked for: larval SPIs, SAs by (destination, SPI), and policies.
-// Duplicates and unknown entries are refused as the kernel would (EEXIST, ENOENT); `refuse_add_sa` makes
+// Duplicates and unknown entries are refused as the kernel would (EEXIST, ENOENT; update_policy, unlike
+// the kernel's UPDPOLICY, needs the policy to exist, as NetlinkKernelPort does); `refuse_add_sa` makes
 // every add_sa fail like a kernel without ESP.
 class RecordingKernelPort : public KernelPort {
  public:
@@ -137,6 +138,18 @@ class RecordingKernelPort : public KernelPort {
       }
     }
     policies.push_back(policy);
+    ++policy_adds;
+    return Ok{};
+  }
+  // As XFRM_MSG_UPDPOLICY through NetlinkKernelPort: the entry with these selectors and direction takes the
+  // new template in place; without one it fails.
+  Expected<Ok, KernelError> update_policy(const KernelPolicy& policy) override {
+    auto it = std::find_if(policies.begin(), policies.end(), [&](const KernelPolicy& p) {
+      return p.src == policy.src && p.dst == policy.dst && p.direction == policy.direction;
+    });
+    if (it == policies.end()) return unexpected(KernelError{ENOENT, "update policy: no such policy"});
+    *it = policy;
+    ++policy_updates;
     return Ok{};
   }
   Expected<Ok, KernelError> delete_policy(const KernelPolicyId& id) override {
@@ -145,6 +158,7 @@ class RecordingKernelPort : public KernelPort {
     });
     if (it == policies.end()) return unexpected(KernelError{ENOENT, "delete policy: no such policy"});
     policies.erase(it);
+    ++policy_deletes;
     return Ok{};
   }
   Expected<IpAddress, KernelError> source_address_for(const IpAddress&) override {
@@ -170,6 +184,10 @@ class RecordingKernelPort : public KernelPort {
   bool refuse_add_sa = false;
   std::optional<IpAddress> route_source;  // what source_address_for answers; none: no route
   size_t updates = 0;  // update_sa calls that succeeded
+  // add_policy, update_policy and delete_policy calls that succeeded
+  size_t policy_adds = 0;
+  size_t policy_updates = 0;
+  size_t policy_deletes = 0;
 
  private:
   static std::tuple<IpAddress, uint32_t, iana::SecurityProtocolId> key_of(const KernelSaId& id) {

@@ -331,7 +331,9 @@ Expected<Ok, Failure> Engine::install_child_keyed(IkeSa& sa, ChildSa& child, con
   for (const auto& policy : policies) {
     KernelPolicyId id{policy.src, policy.dst, policy.direction};
     if (trap_holds(child.reqid, id)) continue;
-    if (auto added = ports_.kernel.add_policy(policy); !added) {
+    // Another CHILD_SA with these selectors (its IKE SA's Delete still under way, a duplicate) shares the
+    // kernel's entry, which names this newest child from now on.
+    if (auto added = policies_.install(child.policy_user(), policy); !added) {
       return give_up(FailureReason::kernel_refused, added.error().message);
     }
     child.kernel_policies.push_back(std::move(id));
@@ -364,8 +366,9 @@ std::vector<KernelPolicy> Engine::child_policies(const std::vector<Selector>& lo
 
 void Engine::uninstall_child(ChildSa& child) {
   // Policies first, so no packet finds a policy whose SA is already gone.
+  // Those another child still uses stay, pointed at that child.
   for (auto it = child.kernel_policies.rbegin(); it != child.kernel_policies.rend(); ++it) {
-    (void)ports_.kernel.delete_policy(*it);
+    policies_.release(child.policy_user(), *it);
   }
   for (auto it = child.kernel_sas.rbegin(); it != child.kernel_sas.rend(); ++it) {
     (void)ports_.kernel.delete_sa(*it);
@@ -382,7 +385,10 @@ void Engine::remove_child(IkeSa& sa, size_t index, bool by_peer) {
     // §1.3.3: policies belong to the reqid, so the child that replaced this one (or that this one
     // replaced) keeps them.
     auto& heir = sa.children[i].kernel_policies;
-    heir.insert(heir.end(), child.kernel_policies.begin(), child.kernel_policies.end());
+    for (const auto& id : child.kernel_policies) {
+      policies_.hand_over(id, child.policy_user(), sa.children[i].policy_user());
+      if (std::find(heir.begin(), heir.end(), id) == heir.end()) heir.push_back(id);
+    }
     child.kernel_policies.clear();
     break;
   }

@@ -9,6 +9,7 @@
 #include "daemon/ike/ikev2/cookie.h"
 #include "daemon/ike/ikev2/events.h"
 #include "daemon/ike/ikev2/ike_sa.h"
+#include "daemon/ike/ikev2/policy_table.h"
 #include "daemon/ike/ikev2/ports.h"
 #include "daemon/ike/message_codec.h"
 
@@ -397,6 +398,8 @@ class Engine {
   size_t half_open_count_ = 0;
   std::optional<CookieIssuer> cookies_;  // made when first needed
   std::map<uint32_t, Trap> traps_;       // by reqid
+  // The CHILD_SAs' policies with their users; traps' policies are kept in traps_, not here.
+  PolicyTable policies_{ports_.kernel};
 };
 
 }  // namespace ipsecd::ikev2

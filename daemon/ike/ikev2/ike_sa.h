@@ -10,6 +10,7 @@
 #include "daemon/ike/ikev2/config.h"
 #include "daemon/ike/ikev2/events.h"
 #include "daemon/ike/ikev2/exchange_window.h"
+#include "daemon/ike/ikev2/policy_table.h"
 #include "daemon/ike/ikev2/ports.h"
 #include "daemon/ike/ikev2/proposal.h"
 #include "daemon/ike/ikev2/traffic_selectors.h"
@@ -91,6 +92,8 @@ struct ChildSa {
            (ah && protocol == iana::SecurityProtocolId::AH && ah->spi_in == spi);
   }
   uint32_t ah_spi_in() const { return ah ? ah->spi_in : 0; }
+  // How the PolicyTable knows this child among the users of its policies.
+  PolicyUser policy_user() const { return {transforms.protocol, spi_in}; }
 };
 
 // Our CREATE_CHILD_SA request (§1.3) between sending it and reading the answer.

@@ -87,8 +87,7 @@ void Engine::move_encapsulated_children(IkeSa& sa, const ipsecd::Endpoint& old_l
         if (std::find(child.kernel_policies.begin(), child.kernel_policies.end(), id) == child.kernel_policies.end()) {
           continue;
         }
-        (void)ports_.kernel.delete_policy(id);
-        if (!ports_.kernel.add_policy(policy)) ok = false;
+        if (!policies_.change(child.policy_user(), policy)) ok = false;
       }
     }
     if (!ok) refused.push_back(child.spi_in);

@@ -148,6 +148,9 @@ class KernelPort {
   // a NAT mapping changed and the IKE SA followed the peer to its new address or port (RFC 7296 §2.23).
   virtual Expected<Ok, KernelError> update_sa(const KernelSaId& old_id, const KernelSa& sa) = 0;
   virtual Expected<Ok, KernelError> add_policy(const KernelPolicy& policy) = 0;
+  // The policy with `policy`'s selectors and direction, which must exist, takes `policy`'s template: a
+  // second CHILD_SA with the same selectors takes over the kernel's one entry for them (PolicyTable).
+  virtual Expected<Ok, KernelError> update_policy(const KernelPolicy& policy) = 0;
   virtual Expected<Ok, KernelError> delete_policy(const KernelPolicyId& policy) = 0;
   // The address the kernel's routing would send to `remote` from: our IKE address toward a peer when the
   // connection does not name one.

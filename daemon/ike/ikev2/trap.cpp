@@ -66,6 +66,7 @@ Expected<uint32_t, std::string> Engine::install_trap(std::string_view connection
         auto held = std::find(c.kernel_policies.begin(), c.kernel_policies.end(), id);
         if (c.reqid != reqid || held == c.kernel_policies.end()) continue;
         c.kernel_policies.erase(held);
+        policies_.forget(c.policy_user(), id);
         taken = true;
       }
     }
@@ -99,18 +100,23 @@ void Engine::remove_trap_policies(uint32_t reqid, Trap& trap) {
   for (const auto& id : trap.policies) {
     // A live CHILD_SA whose selectors need this policy inherits it, as a rekeyed child's successor does.
     ChildSa* heir = nullptr;
+    std::optional<KernelPolicy> inherited;
     for (auto& [spi, sa] : sas_) {
       for (auto& c : sa->children) {
         if (heir != nullptr || c.reqid != reqid || c.state == ChildSaState::rekeyed) continue;
         for (const auto& p : child_policies(c.local_ts, c.remote_ts, c.mode, sa->local.address,
                                             sa->remote.address, c.transforms.protocol, c.ah.has_value(),
                                             c.reqid)) {
-          if (KernelPolicyId{p.src, p.dst, p.direction} == id) heir = &c;
+          if (KernelPolicyId{p.src, p.dst, p.direction} == id) {
+            heir = &c;
+            inherited = p;
+          }
         }
       }
     }
     if (heir != nullptr) {
       heir->kernel_policies.push_back(id);
+      policies_.adopt(heir->policy_user(), *inherited);
     } else {
       (void)ports_.kernel.delete_policy(id);
     }

@@ -1,0 +1,108 @@
+// Shared kernel policies: add for the first user, update for the next, delete after the last.
+#include "daemon/ike/ikev2/policy_table.h"
+
+#include <algorithm>
+
+namespace ipsecd::ikev2 {
+namespace {
+
+KernelPolicyId id_of(const KernelPolicy& policy) { return {policy.src, policy.dst, policy.direction}; }
+
+}  // namespace
+
+std::vector<PolicyTable::Entry>::iterator PolicyTable::find(const KernelPolicyId& id) {
+  return std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.first == id; });
+}
+
+Expected<Ok, KernelError> PolicyTable::install(const PolicyUser& user, const KernelPolicy& policy) {
+  const KernelPolicyId id = id_of(policy);
+  auto entry = find(id);
+  if (entry == entries_.end()) {
+    if (auto added = kernel_.add_policy(policy); !added) return added;
+    entries_.push_back({id, {Use{user, policy}}});
+    return Ok{};
+  }
+  // The kernel keeps one entry per selector and direction: the newest CHILD_SA's template replaces the
+  // one there (XFRM_MSG_UPDPOLICY), and the older user is remembered, so the entry stays while either
+  // needs it.
+  if (auto updated = kernel_.update_policy(policy); !updated) return updated;
+  auto& uses = entry->second;
+  std::erase_if(uses, [&](const Use& u) { return u.user == user; });
+  uses.push_back({user, policy});
+  return Ok{};
+}
+
+void PolicyTable::release(const PolicyUser& user, const KernelPolicyId& id) {
+  auto entry = find(id);
+  if (entry == entries_.end()) return;
+  auto& uses = entry->second;
+  auto use = std::find_if(uses.begin(), uses.end(), [&](const Use& u) { return u.user == user; });
+  if (use == uses.end()) return;
+  const bool in_kernel = use + 1 == uses.end();
+  uses.erase(use);
+  if (uses.empty()) {
+    (void)kernel_.delete_policy(id);
+    entries_.erase(entry);
+    return;
+  }
+  // The entry named the SAs of the child that goes: the newest remaining user's template takes its place,
+  // so its traffic keeps finding its own SAs.
+  if (in_kernel) (void)kernel_.update_policy(uses.back().policy);
+}
+
+Expected<Ok, KernelError> PolicyTable::change(const PolicyUser& user, const KernelPolicy& policy) {
+  auto entry = find(id_of(policy));
+  if (entry == entries_.end()) return install(user, policy);
+  auto& uses = entry->second;
+  auto use = std::find_if(uses.begin(), uses.end(), [&](const Use& u) { return u.user == user; });
+  if (use == uses.end()) return install(user, policy);
+  if (use + 1 == uses.end()) {
+    if (auto updated = kernel_.update_policy(policy); !updated) return updated;
+  }
+  use->policy = policy;
+  return Ok{};
+}
+
+void PolicyTable::hand_over(const KernelPolicyId& id, const PolicyUser& from, const PolicyUser& to) {
+  auto entry = find(id);
+  if (entry == entries_.end()) return;
+  auto& uses = entry->second;
+  if (std::any_of(uses.begin(), uses.end(), [&](const Use& u) { return u.user == to; })) {
+    release(from, id);
+    return;
+  }
+  for (auto& u : uses) {
+    if (u.user == from) u.user = to;
+  }
+}
+
+void PolicyTable::adopt(const PolicyUser& user, const KernelPolicy& policy) {
+  const KernelPolicyId id = id_of(policy);
+  auto entry = find(id);
+  if (entry == entries_.end()) {
+    entries_.push_back({id, {Use{user, policy}}});
+    return;
+  }
+  auto& uses = entry->second;
+  if (std::any_of(uses.begin(), uses.end(), [&](const Use& u) { return u.user == user; })) return;
+  // The kernel's entry is not this user's template, so it goes first: the newest stays the kernel's.
+  uses.insert(uses.begin(), Use{user, policy});
+}
+
+void PolicyTable::forget(const PolicyUser& user, const KernelPolicyId& id) {
+  auto entry = find(id);
+  if (entry == entries_.end()) return;
+  std::erase_if(entry->second, [&](const Use& u) { return u.user == user; });
+  if (entry->second.empty()) entries_.erase(entry);
+}
+
+std::vector<PolicyUser> PolicyTable::users(const KernelPolicyId& id) const {
+  std::vector<PolicyUser> out;
+  for (const auto& [key, uses] : entries_) {
+    if (!(key == id)) continue;
+    for (const auto& u : uses) out.push_back(u.user);
+  }
+  return out;
+}
+
+}  // namespace ipsecd::ikev2
