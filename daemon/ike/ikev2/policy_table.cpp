@@ -10,16 +10,12 @@ KernelPolicyId id_of(const KernelPolicy& policy) { return {policy.src, policy.ds
 
 }  // namespace
 
-std::vector<PolicyTable::Entry>::iterator PolicyTable::find(const KernelPolicyId& id) {
-  return std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.first == id; });
-}
-
 Expected<Ok, KernelError> PolicyTable::install(const PolicyUser& user, const KernelPolicy& policy) {
   const KernelPolicyId id = id_of(policy);
-  auto entry = find(id);
+  auto entry = entries_.find(id);
   if (entry == entries_.end()) {
     if (auto added = kernel_.add_policy(policy); !added) return added;
-    entries_.push_back({id, {Use{user, policy}}});
+    entries_.emplace(id, std::vector<Use>{Use{user, policy}});
     return Ok{};
   }
   // The kernel keeps one entry per selector and direction: the newest CHILD_SA's template replaces the
@@ -33,7 +29,7 @@ Expected<Ok, KernelError> PolicyTable::install(const PolicyUser& user, const Ker
 }
 
 void PolicyTable::release(const PolicyUser& user, const KernelPolicyId& id) {
-  auto entry = find(id);
+  auto entry = entries_.find(id);
   if (entry == entries_.end()) return;
   auto& uses = entry->second;
   auto use = std::find_if(uses.begin(), uses.end(), [&](const Use& u) { return u.user == user; });
@@ -51,7 +47,7 @@ void PolicyTable::release(const PolicyUser& user, const KernelPolicyId& id) {
 }
 
 Expected<Ok, KernelError> PolicyTable::change(const PolicyUser& user, const KernelPolicy& policy) {
-  auto entry = find(id_of(policy));
+  auto entry = entries_.find(id_of(policy));
   if (entry == entries_.end()) return install(user, policy);
   auto& uses = entry->second;
   auto use = std::find_if(uses.begin(), uses.end(), [&](const Use& u) { return u.user == user; });
@@ -64,7 +60,7 @@ Expected<Ok, KernelError> PolicyTable::change(const PolicyUser& user, const Kern
 }
 
 void PolicyTable::hand_over(const KernelPolicyId& id, const PolicyUser& from, const PolicyUser& to) {
-  auto entry = find(id);
+  auto entry = entries_.find(id);
   if (entry == entries_.end()) return;
   auto& uses = entry->second;
   if (std::any_of(uses.begin(), uses.end(), [&](const Use& u) { return u.user == to; })) {
@@ -78,9 +74,9 @@ void PolicyTable::hand_over(const KernelPolicyId& id, const PolicyUser& from, co
 
 void PolicyTable::adopt(const PolicyUser& user, const KernelPolicy& policy) {
   const KernelPolicyId id = id_of(policy);
-  auto entry = find(id);
+  auto entry = entries_.find(id);
   if (entry == entries_.end()) {
-    entries_.push_back({id, {Use{user, policy}}});
+    entries_.emplace(id, std::vector<Use>{Use{user, policy}});
     return;
   }
   auto& uses = entry->second;
@@ -90,7 +86,7 @@ void PolicyTable::adopt(const PolicyUser& user, const KernelPolicy& policy) {
 }
 
 void PolicyTable::forget(const PolicyUser& user, const KernelPolicyId& id) {
-  auto entry = find(id);
+  auto entry = entries_.find(id);
   if (entry == entries_.end()) return;
   std::erase_if(entry->second, [&](const Use& u) { return u.user == user; });
   if (entry->second.empty()) entries_.erase(entry);
@@ -98,10 +94,9 @@ void PolicyTable::forget(const PolicyUser& user, const KernelPolicyId& id) {
 
 std::vector<PolicyUser> PolicyTable::users(const KernelPolicyId& id) const {
   std::vector<PolicyUser> out;
-  for (const auto& [key, uses] : entries_) {
-    if (!(key == id)) continue;
-    for (const auto& u : uses) out.push_back(u.user);
-  }
+  const auto entry = entries_.find(id);
+  if (entry == entries_.end()) return out;
+  for (const auto& u : entry->second) out.push_back(u.user);
   return out;
 }
 

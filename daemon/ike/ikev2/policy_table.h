@@ -8,7 +8,7 @@
 #include "daemon/ike/ikev2/ports.h"
 
 #include <cstdint>
-#include <utility>
+#include <map>
 #include <vector>
 
 namespace ipsecd::ikev2 {
@@ -54,11 +54,9 @@ class PolicyTable {
     PolicyUser user;
     KernelPolicy policy;
   };
-  using Entry = std::pair<KernelPolicyId, std::vector<Use>>;
-  std::vector<Entry>::iterator find(const KernelPolicyId& id);
-
   KernelPort& kernel_;
-  std::vector<Entry> entries_;
+  // By id, so that a gateway with many CHILD_SAs finds an entry in logarithmic time.
+  std::map<KernelPolicyId, std::vector<Use>> entries_;
 };
 
 }  // namespace ipsecd::ikev2

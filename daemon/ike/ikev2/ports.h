@@ -133,6 +133,7 @@ struct KernelPolicyId {
   Selector dst;
   PolicyDirection direction = PolicyDirection::out;
   bool operator==(const KernelPolicyId&) const = default;
+  auto operator<=>(const KernelPolicyId&) const = default;
 };
 
 // Granular on purpose: one call per kernel entry, so a CHILD_SA rekey can replace SAs while the policies,

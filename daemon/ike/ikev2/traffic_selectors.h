@@ -26,6 +26,7 @@ struct Selector {
 
   bool is_ipv6() const { return start_address.size() == 16; }
   bool operator==(const Selector&) const = default;
+  auto operator<=>(const Selector&) const = default;
 };
 
 // A selector as configured. `dynamic` stands for the address the IKE SA runs on (ours in local_ts, the
