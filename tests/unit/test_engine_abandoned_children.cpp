@@ -76,6 +76,16 @@ void queue_second_child_behind_rekey(RekeyPair& pair) {
   REQUIRE(pair.a.sink.queue.size() == 1);
 }
 
+// net2 asked for on a's established IKE SA: its CREATE_CHILD_SA in flight, or queued behind a rekey.
+void ask_for_second_child(RekeyPair& pair, bool in_flight) {
+  if (!in_flight) {
+    queue_second_child_behind_rekey(pair);
+    return;
+  }
+  pair.establish();
+  REQUIRE(pair.a.engine->initiate("conn", "net2"));
+}
+
 }  // namespace
 
 TEST_CASE("Terminate with a child queued behind the exchange in flight fails that child once",
@@ -136,12 +146,7 @@ TEST_CASE("Retransmissions running out fail a queued or in-flight child with the
   for (bool in_flight : {false, true}) {
     INFO((in_flight ? "net2 in flight" : "net2 queued behind a rekey"));
     RekeyPair pair(config_a(), config_b());
-    if (in_flight) {
-      pair.establish();
-      REQUIRE(pair.a.engine->initiate("conn", "net2"));
-    } else {
-      queue_second_child_behind_rekey(pair);
-    }
+    ask_for_second_child(pair, in_flight);
     pair.filter = [](const Datagram&, bool from_a) { return from_a ? 0 : 1; };
     pair.run_timers_until(pair.clock.now() + std::chrono::seconds(60));
     const auto ike_failed = pair.a.events.of<IkeSaFailed>();
@@ -162,12 +167,7 @@ TEST_CASE("The peer's Delete of the IKE SA fails the child queued on it or in fl
   for (bool in_flight : {false, true}) {
     INFO((in_flight ? "net2 in flight" : "net2 queued behind a rekey"));
     RekeyPair pair(config_a(), config_b());
-    if (in_flight) {
-      pair.establish();
-      REQUIRE(pair.a.engine->initiate("conn", "net2"));
-    } else {
-      queue_second_child_behind_rekey(pair);
-    }
+    ask_for_second_child(pair, in_flight);
     REQUIRE(pair.b.engine->terminate(pair.b.only_sa().unique_id));
     pair.deliver(pair.b);  // b's Delete reaches a before a's request reaches b
     const auto failed = only_failure(pair.a);
