@@ -621,6 +621,26 @@ TEST_CASE("Without INITIAL_CONTACT a second IKE SA lives beside the first", "[en
   CHECK(pair.b.kernel.sas.size() == 4);
 }
 
+TEST_CASE("INITIAL_CONTACT is not sent beside another IKE SA with the same peer", "[engine]") {
+  // Two connections to one peer, both with send_initial_contact: the second IKE SA must not tell the peer
+  // that it is the only one (§2.4), or the peer would delete the first.
+  auto first = initiator_config();
+  first.children.front().local_ts = selectors("10.3.0.0/16");
+  auto second = initiator_config();
+  second.name = "conn2";
+  auto b = responder_config();
+  b.children.front().remote_ts = selectors("10.1.0.0/16, 10.3.0.0/16");
+  EnginePair pair(first, b);
+  pair.a.start(pair.clock, {}, {first, second});
+  pair.initiate();
+  REQUIRE(pair.a.engine->initiate("conn2", "net"));
+  pair.pump();
+  CHECK(pair.b.events.of<IkeSaEstablished>().size() == 2);
+  CHECK(pair.b.events.of<IkeSaDeleted>().empty());
+  CHECK(pair.b.engine->ike_sas().size() == 2);
+  CHECK(pair.b.kernel.sas.size() == 4);
+}
+
 TEST_CASE("Every single-byte corruption of IKE_SA_INIT is answered, refused or dropped, never crashes",
           "[engine]") {
   EnginePair pair(initiator_config(), responder_config());

@@ -258,6 +258,7 @@ class Engine {
   void on_keepalive_timer(IkeSa& sa, TimePoint now);
 
   // exchange_ike_auth.cpp (§1.2, §2.15)
+  bool shares_peer_with_other_sa(const IkeSa& sa) const;
   void send_ike_auth_request(IkeSa& sa);
   void on_ike_auth_request(IkeSa& sa, uint32_t message_id, const std::vector<ike::Payload>& payloads);
   void on_ike_auth_response(IkeSa& sa, const std::vector<ike::Payload>& payloads);

@@ -26,6 +26,16 @@ IkeRole other(IkeRole role) { return role == IkeRole::initiator ? IkeRole::respo
 
 }  // namespace
 
+// §2.4: INITIAL_CONTACT asserts that this IKE SA is the only one between the two of us, and the peer
+// deletes every other it holds for us. So it goes only when we hold no other IKE SA with that address, in
+// any state: not beside another connection to the same peer, nor while an old IKE SA's Delete is still
+// under way (`down` then `up`), only after a restart or when the last one is gone.
+bool Engine::shares_peer_with_other_sa(const IkeSa& sa) const {
+  return std::any_of(sas_.begin(), sas_.end(), [&](const auto& entry) {
+    return entry.second.get() != &sa && entry.second->remote.address == sa.remote.address;
+  });
+}
+
 void Engine::send_ike_auth_request(IkeSa& sa) {
   const ConnectionConfig& conn = *sa.connection;
   std::vector<ike::Payload> inner;
@@ -38,7 +48,9 @@ void Engine::send_ike_auth_request(IkeSa& sa) {
   // §1.2: IDi, [CERT,] [CERTREQ,] [IDr,] AUTH, then the CHILD_SA's SA, TSi, TSr.
   inner.push_back(ike::Payload{ike::IdiPayload{conn.local_id.type, conn.local_id.data}});
   for (auto& cert : certificate_payloads(conn.local_auth)) inner.push_back(std::move(cert));
-  if (conn.send_initial_contact) inner.push_back(notify_payload(iana::NotifyMessageType::INITIAL_CONTACT));
+  if (conn.send_initial_contact && !shares_peer_with_other_sa(sa)) {
+    inner.push_back(notify_payload(iana::NotifyMessageType::INITIAL_CONTACT));
+  }
   if (auto certreq = certificate_request(conn.remote_auth)) inner.push_back(std::move(*certreq));
   if (conn.remote_id)
     inner.push_back(ike::Payload{ike::IdrPayload{conn.remote_id->type, conn.remote_id->data}});
