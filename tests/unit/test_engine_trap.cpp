@@ -293,6 +293,38 @@ TEST_CASE("traps on both sides: the trap's policies serve the child and outlive 
     CHECK_FALSE(pair.a.engine->uninstall_trap("conn", "net").has_value());
   }
 
+  for (const bool old_goes_first : {true, false}) {
+    DYNAMIC_SECTION("uninstalling the trap while two IKE SAs hold a child of its reqid hands the policies to "
+                    "both; they go with the last (old IKE SA ends " << (old_goes_first ? "first)" : "last)")) {
+      // down, then up before the old IKE SA's Delete is through: two children of the trap's reqid.
+      REQUIRE(pair.a.engine->terminate(first.ike_sa).has_value());
+      REQUIRE(pair.a.sink.queue.size() == 1);
+      const Datagram held_delete = pair.a.sink.queue.front();
+      pair.a.sink.queue.clear();
+      const uint64_t second = pair.a.engine->initiate("conn", "net").value();
+      pair.pump();
+      REQUIRE(pair.a.events.of<ChildSaInstalled>().size() == 2);
+      CHECK(pair.a.events.of<ChildSaInstalled>().back().reqid == reqid_a);
+
+      REQUIRE(pair.a.engine->uninstall_trap("conn", "net").has_value());
+      CHECK(pair.a.kernel.policies.size() == 3);
+      const auto end_old = [&] {
+        pair.b.engine->handle_datagram(held_delete.remote, held_delete.local, held_delete.bytes);
+        pair.pump();
+      };
+      const auto end_new = [&] {
+        REQUIRE(pair.a.engine->terminate(second).has_value());
+        pair.pump();
+      };
+      if (old_goes_first) end_old(); else end_new();
+      CHECK(pair.a.engine->ike_sas().size() == 1);
+      CHECK(pair.a.kernel.policies.size() == 3);
+      if (old_goes_first) end_new(); else end_old();
+      CHECK(pair.a.engine->ike_sas().empty());
+      CHECK(pair.a.kernel.empty());
+    }
+  }
+
   SECTION("the IKE SA deleted by the peer closes its children for close_action") {
     REQUIRE(pair.b.engine->terminate(pair.b.engine->ike_sas().front().unique_id).has_value());
     pair.pump();

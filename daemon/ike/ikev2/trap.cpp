@@ -98,28 +98,25 @@ Expected<Ok, std::string> Engine::uninstall_trap(std::string_view connection, st
 
 void Engine::remove_trap_policies(uint32_t reqid, Trap& trap) {
   for (const auto& id : trap.policies) {
-    // A live CHILD_SA whose selectors need this policy inherits it, as a rekeyed child's successor does.
-    ChildSa* heir = nullptr;
-    std::optional<KernelPolicy> inherited;
+    // Every live CHILD_SA whose selectors need this policy inherits it, as a rekeyed child's successor
+    // does; several (an old IKE SA's Delete under way beside the new IKE SA's child) share it, so it goes
+    // only with the last of them.
+    bool inherited = false;
     for (auto& [spi, sa] : sas_) {
       for (auto& c : sa->children) {
-        if (heir != nullptr || c.reqid != reqid || c.state == ChildSaState::rekeyed) continue;
+        if (c.reqid != reqid || c.state == ChildSaState::rekeyed) continue;
         for (const auto& p : child_policies(c.local_ts, c.remote_ts, c.mode, sa->local.address,
                                             sa->remote.address, c.transforms.protocol, c.ah.has_value(),
                                             c.reqid)) {
-          if (KernelPolicyId{p.src, p.dst, p.direction} == id) {
-            heir = &c;
-            inherited = p;
-          }
+          if (KernelPolicyId{p.src, p.dst, p.direction} != id) continue;
+          c.kernel_policies.push_back(id);
+          policies_.adopt(c.policy_user(), p);
+          inherited = true;
+          break;
         }
       }
     }
-    if (heir != nullptr) {
-      heir->kernel_policies.push_back(id);
-      policies_.adopt(heir->policy_user(), *inherited);
-    } else {
-      (void)ports_.kernel.delete_policy(id);
-    }
+    if (!inherited) (void)ports_.kernel.delete_policy(id);
   }
   trap.policies.clear();
 }
