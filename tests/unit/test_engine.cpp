@@ -621,6 +621,30 @@ TEST_CASE("Without INITIAL_CONTACT a second IKE SA lives beside the first", "[en
   CHECK(pair.b.kernel.sas.size() == 4);
 }
 
+TEST_CASE("A half-open IKE SA from the peer's address does not hold INITIAL_CONTACT back", "[engine]") {
+  EnginePair pair(initiator_config(), responder_config());
+  pair.initiate();
+  require_up(pair);
+  // The initiator restarts; before it initiates, an IKE_SA_INIT from the peer's address, which anyone can
+  // send, leaves it a half-open responder SA.
+  pair.a.kernel = RecordingKernelPort(0xa1000001);
+  pair.a.start(pair.clock, {}, {initiator_config()});
+  Side spoofer(pair.clock, 0x5f, 0xe0000001, "192.0.2.2");
+  spoofer.start(pair.clock, {}, {responder_config()});
+  REQUIRE(spoofer.engine->initiate("conn", "net"));
+  REQUIRE(spoofer.sink.queue.size() == 1);
+  const Datagram init = spoofer.sink.queue.front();
+  pair.a.engine->handle_datagram(init.remote, init.local, init.bytes);
+  pair.a.sink.queue.clear();
+  REQUIRE(pair.a.engine->ike_sas().size() == 1);
+  REQUIRE(pair.a.engine->ike_sas().front().state == IkeSaState::half_open);
+
+  pair.initiate();
+  // INITIAL_CONTACT went: the responder replaced its stale IKE SA.
+  REQUIRE(pair.b.events.of<IkeSaDeleted>().size() == 1);
+  CHECK(pair.b.engine->ike_sas().size() == 1);
+}
+
 TEST_CASE("INITIAL_CONTACT is not sent beside another IKE SA with the same peer", "[engine]") {
   // Two connections to one peer, both with send_initial_contact: the second IKE SA must not tell the peer
   // that it is the only one (§2.4), or the peer would delete the first.

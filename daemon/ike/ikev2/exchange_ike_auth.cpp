@@ -27,12 +27,14 @@ IkeRole other(IkeRole role) { return role == IkeRole::initiator ? IkeRole::respo
 }  // namespace
 
 // §2.4: INITIAL_CONTACT asserts that this IKE SA is the only one between the two of us, and the peer
-// deletes every other it holds for us. So it goes only when we hold no other IKE SA with that address, in
-// any state: not beside another connection to the same peer, nor while an old IKE SA's Delete is still
-// under way (`down` then `up`), only after a restart or when the last one is gone.
+// deletes every other it holds for us. So it goes only when we hold no other IKE SA with that address:
+// not beside another connection to the same peer, nor while an old IKE SA's Delete is still under way
+// (`down` then `up`), only after a restart or when the last one is gone. A half-open responder SA does not
+// count: anyone can make one with an IKE_SA_INIT from the peer's address.
 bool Engine::shares_peer_with_other_sa(const IkeSa& sa) const {
   return std::any_of(sas_.begin(), sas_.end(), [&](const auto& entry) {
-    return entry.second.get() != &sa && entry.second->remote.address == sa.remote.address;
+    const IkeSa& other = *entry.second;
+    return &other != &sa && other.remote.address == sa.remote.address && other.state != IkeSaState::half_open;
   });
 }
 
