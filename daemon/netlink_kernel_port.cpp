@@ -222,15 +222,15 @@ Expected<std::vector<netlink::PolicySpec>, ikev2::KernelError> policy_specs(cons
 Expected<Ok, ikev2::KernelError> NetlinkKernelPort::add_policy(const ikev2::KernelPolicy& policy) {
   auto specs = policy_specs(policy, "add policy");
   if (!specs) return unexpected(specs.error());
-  std::vector<const netlink::PolicySpec*> installed;
-  for (const auto& spec : *specs) {
-    auto added = xfrm_.add_policy(spec);
+  for (size_t i = 0; i < specs->size(); ++i) {
+    auto added = xfrm_.add_policy((*specs)[i]);
     if (!added) {
       // All or nothing: the engine records the policy only when this call succeeds.
-      for (const auto* done : installed) (void)xfrm_.delete_policy(done->selector, done->direction);
+      for (size_t done = 0; done < i; ++done) {
+        (void)xfrm_.delete_policy((*specs)[done].selector, (*specs)[done].direction);
+      }
       return unexpected(from_netlink(added.error()));
     }
-    installed.push_back(&spec);
   }
   return Ok{};
 }

@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 namespace ipsecd::netlink {
 namespace {
@@ -69,6 +70,15 @@ std::string_view direction_name(PolicyDirection direction) {
 std::string describe(const SaId& id) {
   return fmt::format("{} SA {:#x} {} -> {}", protocol_name(id.protocol), id.spi, id.src.to_string(),
                      id.dst.to_string());
+}
+
+// The policy in a XFRM_MSG_NEWPOLICY answer (to a get or a dump); nothing for any other message.
+std::optional<PolicyInfo> policy_from(const nlmsghdr* reply) {
+  if (reply->nlmsg_type != XFRM_MSG_NEWPOLICY || mnl_nlmsg_get_payload_len(reply) < sizeof(xfrm_userpolicy_info)) {
+    return std::nullopt;
+  }
+  const auto* info = static_cast<const xfrm_userpolicy_info*>(mnl_nlmsg_get_payload(reply));
+  return decode_policy(*info, parse_attributes(reply, sizeof(xfrm_userpolicy_info)));
 }
 
 }  // namespace
@@ -237,11 +247,7 @@ Expected<PolicyInfo, KernelError> Xfrm::get_policy(const Selector& selector, Pol
                                             selector.src.to_string(), selector.dst.to_string());
   std::optional<PolicyInfo> found;
   auto r = socket_.request(buffer, false, {operation, "", ""}, [&](const nlmsghdr* reply) {
-    if (reply->nlmsg_type != XFRM_MSG_NEWPOLICY || mnl_nlmsg_get_payload_len(reply) < sizeof(xfrm_userpolicy_info)) {
-      return;
-    }
-    const auto* info = static_cast<const xfrm_userpolicy_info*>(mnl_nlmsg_get_payload(reply));
-    found = decode_policy(*info, parse_attributes(reply, sizeof(xfrm_userpolicy_info)));
+    if (auto policy = policy_from(reply)) found = std::move(*policy);
   });
   if (!r) return unexpected(r.error());
   if (!found) return unexpected(local_error(operation, EBADMSG, "the kernel answered without the policy"));
@@ -254,11 +260,7 @@ Expected<std::vector<PolicyInfo>, KernelError> Xfrm::dump_policies() {
   nlh->nlmsg_type = XFRM_MSG_GETPOLICY;
   std::vector<PolicyInfo> out;
   auto r = socket_.request(buffer, true, {"dump policies", "", ""}, [&](const nlmsghdr* reply) {
-    if (reply->nlmsg_type != XFRM_MSG_NEWPOLICY || mnl_nlmsg_get_payload_len(reply) < sizeof(xfrm_userpolicy_info)) {
-      return;
-    }
-    const auto* info = static_cast<const xfrm_userpolicy_info*>(mnl_nlmsg_get_payload(reply));
-    out.push_back(decode_policy(*info, parse_attributes(reply, sizeof(xfrm_userpolicy_info))));
+    if (auto policy = policy_from(reply)) out.push_back(std::move(*policy));
   });
   if (!r) return unexpected(r.error());
   return out;

@@ -20,8 +20,6 @@ KernelPolicy out_policy(uint32_t reqid, const char* peer = "192.0.2.2") {
           ip("192.0.2.1"), ip(peer), iana::SecurityProtocolId::ESP, reqid, {}};
 }
 
-KernelPolicyId id_of(const KernelPolicy& p) { return {p.src, p.dst, p.direction}; }
-
 constexpr PolicyUser kOld{iana::SecurityProtocolId::ESP, 0xc0000001};
 constexpr PolicyUser kNew{iana::SecurityProtocolId::ESP, 0xc0000002};
 
@@ -82,19 +80,19 @@ TEST_CASE("PolicyTable adds for the first user and updates the same entry for th
   CHECK(kernel.policies.front().reqid == 2);  // the newest user's template
   CHECK(kernel.policy_adds == 1);
   CHECK(kernel.policy_updates == 1);
-  CHECK(table.users(id_of(out_policy(1))) == std::vector{kOld, kNew});
+  CHECK(table.users(policy_id(out_policy(1))) == std::vector{kOld, kNew});
 
   // The older user goes: the entry stays as it is for the newer one.
-  table.release(kOld, id_of(out_policy(1)));
+  table.release(kOld, policy_id(out_policy(1)));
   REQUIRE(kernel.policies.size() == 1);
   CHECK(kernel.policies.front().reqid == 2);
   CHECK(kernel.policy_updates == 1);
   CHECK(kernel.policy_deletes == 0);
   // The last user goes: so does the entry.
-  table.release(kNew, id_of(out_policy(1)));
+  table.release(kNew, policy_id(out_policy(1)));
   CHECK(kernel.policies.empty());
   CHECK(kernel.policy_deletes == 1);
-  CHECK(table.users(id_of(out_policy(1))).empty());
+  CHECK(table.users(policy_id(out_policy(1))).empty());
 }
 
 TEST_CASE("PolicyTable points the entry back at the remaining user when the newest goes first",
@@ -103,16 +101,16 @@ TEST_CASE("PolicyTable points the entry back at the remaining user when the newe
   PolicyTable table(kernel);
   REQUIRE(table.install(kOld, out_policy(1)));
   REQUIRE(table.install(kNew, out_policy(2, "192.0.2.9")));
-  table.release(kNew, id_of(out_policy(1)));
+  table.release(kNew, policy_id(out_policy(1)));
   REQUIRE(kernel.policies.size() == 1);
   CHECK(kernel.policies.front() == out_policy(1));
   CHECK(kernel.policy_updates == 2);
-  CHECK(table.users(id_of(out_policy(1))) == std::vector{kOld});
+  CHECK(table.users(policy_id(out_policy(1))) == std::vector{kOld});
   // Releasing a user twice, or one that never used it, changes nothing.
-  table.release(kNew, id_of(out_policy(1)));
+  table.release(kNew, policy_id(out_policy(1)));
   CHECK(kernel.policies.size() == 1);
   CHECK(kernel.policy_updates == 2);
-  table.release(kOld, id_of(out_policy(1)));
+  table.release(kOld, policy_id(out_policy(1)));
   CHECK(kernel.policies.empty());
 }
 
@@ -125,8 +123,8 @@ TEST_CASE("PolicyTable records nothing the kernel refused, and a failed update l
   auto refused = table.install(kOld, out_policy(1));
   REQUIRE_FALSE(refused);
   CHECK(refused.error().error_number == EEXIST);
-  CHECK(table.users(id_of(out_policy(1))).empty());
-  REQUIRE(kernel.delete_policy(id_of(out_policy(7))));
+  CHECK(table.users(policy_id(out_policy(1))).empty());
+  REQUIRE(kernel.delete_policy(policy_id(out_policy(7))));
 
   REQUIRE(table.install(kOld, out_policy(1)));
   // The entry vanished behind the table's back (flushed by hand): the second child's update fails.
@@ -134,15 +132,15 @@ TEST_CASE("PolicyTable records nothing the kernel refused, and a failed update l
   auto lost = table.install(kNew, out_policy(2));
   REQUIRE_FALSE(lost);
   CHECK(lost.error().error_number == ENOENT);
-  CHECK(table.users(id_of(out_policy(1))) == std::vector{kOld});
+  CHECK(table.users(policy_id(out_policy(1))) == std::vector{kOld});
 }
 
 TEST_CASE("PolicyTable hands a policy over to a successor and moves it with change", "[policy_table]") {
   RecordingKernelPort kernel(1);
   PolicyTable table(kernel);
   REQUIRE(table.install(kOld, out_policy(1)));
-  table.hand_over(id_of(out_policy(1)), kOld, kNew);
-  CHECK(table.users(id_of(out_policy(1))) == std::vector{kNew});
+  table.hand_over(policy_id(out_policy(1)), kOld, kNew);
+  CHECK(table.users(policy_id(out_policy(1))) == std::vector{kNew});
   CHECK(kernel.policy_adds + kernel.policy_updates + kernel.policy_deletes == 1);
   // change of the kernel's user rewrites the entry; of an older user only its record.
   REQUIRE(table.change(kNew, out_policy(1, "192.0.2.9")));
@@ -150,12 +148,12 @@ TEST_CASE("PolicyTable hands a policy over to a successor and moves it with chan
   REQUIRE(table.install(kOld, out_policy(3)));
   REQUIRE(table.change(kNew, out_policy(1, "192.0.2.8")));
   CHECK(kernel.policies.front().reqid == 3);
-  table.release(kOld, id_of(out_policy(1)));
+  table.release(kOld, policy_id(out_policy(1)));
   CHECK(kernel.policies.front() == out_policy(1, "192.0.2.8"));
   // A hand-over to a user that already has the policy releases the giver.
   REQUIRE(table.install(kOld, out_policy(4)));
-  table.hand_over(id_of(out_policy(1)), kOld, kNew);
-  CHECK(table.users(id_of(out_policy(1))) == std::vector{kNew});
+  table.hand_over(policy_id(out_policy(1)), kOld, kNew);
+  CHECK(table.users(policy_id(out_policy(1))) == std::vector{kNew});
   CHECK(kernel.policies.front() == out_policy(1, "192.0.2.8"));
 }
 

@@ -329,7 +329,7 @@ Expected<Ok, Failure> Engine::install_child_keyed(IkeSa& sa, ChildSa& child, con
                      child.transforms.protocol, child.ah.has_value(), child.reqid);
   child.kernel_policies.reserve(child.kernel_policies.size() + policies.size());
   for (const auto& policy : policies) {
-    KernelPolicyId id{policy.src, policy.dst, policy.direction};
+    KernelPolicyId id = policy_id(policy);
     if (trap_holds(child.reqid, id)) continue;
     // Another CHILD_SA with these selectors (its IKE SA's Delete still under way, a duplicate) shares the
     // kernel's entry, which names this newest child from now on.

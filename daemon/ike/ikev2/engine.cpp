@@ -486,9 +486,9 @@ void Engine::start_delete_ike(IkeSa& sa) {
   remove_and_report(sa);
 }
 
-void Engine::remove_and_report(IkeSa& sa) {
-  IkeSaDeleted event{sa.unique_id, sa.connection ? sa.connection->name : std::string{}, false};
-  remove_sa(sa, {FailureReason::ike_sa_deleted, std::nullopt, "the IKE SA was deleted"});
+void Engine::remove_and_report(IkeSa& sa, bool by_peer, std::string why, ChildDeleteCause cause) {
+  IkeSaDeleted event{sa.unique_id, sa.connection ? sa.connection->name : std::string{}, by_peer};
+  remove_sa(sa, {FailureReason::ike_sa_deleted, std::nullopt, std::move(why)}, cause);
   emit(std::move(event));
 }
 

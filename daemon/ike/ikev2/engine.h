@@ -335,8 +335,9 @@ class Engine {
   void remove_child(IkeSa& sa, size_t index, bool by_peer = false);
   // Our Delete of the IKE SA (§1.4.1) with the window free; when it cannot be sent, the SA goes at once.
   void start_delete_ike(IkeSa& sa);
-  // Removes an IKE SA that ends on our side and reports IkeSaDeleted (not by the peer).
-  void remove_and_report(IkeSa& sa);
+  // Removes an IKE SA and reports IkeSaDeleted; `why` goes to the CHILD_SAs asked for and not made.
+  void remove_and_report(IkeSa& sa, bool by_peer = false, std::string why = "the IKE SA was deleted",
+                         ChildDeleteCause cause = ChildDeleteCause::ike_sa_gone);
   const ChildConfig* child_config(const IkeSa& sa, const std::string& name) const;
 
   // exchange_create_child_sa.cpp (§1.3.1, §1.3.3, §2.8.1, §2.25): further CHILD_SAs and CHILD_SA rekeys

@@ -176,16 +176,15 @@ void Engine::send_child_request(IkeSa& sa, ChildSaRequest request, iana::KeyExch
   }
   sa.child_request = std::make_unique<ChildSaRequest>(std::move(request));
   if (!send_request(sa, iana::ExchangeType::CREATE_CHILD_SA, out)) {
-    ChildSaRequest failed = std::move(*sa.child_request);
-    sa.child_request.reset();
-    release_child_request(sa, failed);
-    keep_rekeyed(failed);
+    const auto failed = std::move(sa.child_request);
+    release_child_request(sa, *failed);
+    keep_rekeyed(*failed);
     // A new child was asked for, and whoever asked waits for its outcome (ipsecctl up --wait).
-    if (failed.kind == ChildSaRequest::Kind::create_child) {
+    if (failed->kind == ChildSaRequest::Kind::create_child) {
       emit(ChildSaFailed{
           sa.unique_id,
           sa.connection->name,
-          failed.config->name,
+          failed->config->name,
           {FailureReason::protocol_error, std::nullopt, "CREATE_CHILD_SA request could not be encoded"}});
     }
   }
@@ -253,12 +252,11 @@ void Engine::on_create_child_sa_response(IkeSa& sa, const std::vector<ike::Paylo
     ++counters_.unexpected;
     return;
   }
-  ChildSaRequest request = std::move(*sa.child_request);
-  sa.child_request.reset();
-  if (request.kind == ChildSaRequest::Kind::rekey_ike) {
-    complete_ike_rekey(sa, request, payloads);
+  const auto request = std::move(sa.child_request);
+  if (request->kind == ChildSaRequest::Kind::rekey_ike) {
+    complete_ike_rekey(sa, *request, payloads);
   } else {
-    complete_child_request(sa, request, payloads);
+    complete_child_request(sa, *request, payloads);
   }
 }
 

@@ -138,12 +138,7 @@ void Engine::on_ike_auth_request(IkeSa& sa, uint32_t message_id, const std::vect
         stale.push_back(other_sa.get());
       }
     }
-    for (IkeSa* s : stale) {
-      IkeSaDeleted event{s->unique_id, connection->name, true};
-      remove_sa(*s, {FailureReason::ike_sa_deleted, std::nullopt,
-                     "the peer started over with INITIAL_CONTACT"});
-      emit(std::move(event));
-    }
+    for (IkeSa* s : stale) remove_and_report(*s, true, "the peer started over with INITIAL_CONTACT");
   }
 
   std::vector<ike::Payload> inner;

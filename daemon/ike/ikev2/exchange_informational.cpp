@@ -10,7 +10,6 @@ namespace ipsecd::ikev2 {
 
 void Engine::on_informational_request(IkeSa& sa, uint32_t message_id,
                                       const std::vector<ike::Payload>& payloads) {
-  const std::string conn_name = sa.connection->name;
   bool delete_ike = false;
   std::vector<uint32_t> deleted_esp;
   std::vector<uint32_t> deleted_ah;
@@ -45,10 +44,7 @@ void Engine::on_informational_request(IkeSa& sa, uint32_t message_id,
     if (sa.peer_ike_rekey) {
       if (IkeSa* successor = find_sa(sa.peer_ike_rekey->new_sa_spi)) move_children(sa, *successor);
     }
-    IkeSaDeleted event{sa.unique_id, conn_name, true};
-    remove_sa(sa, {FailureReason::ike_sa_deleted, std::nullopt, "the peer deleted the IKE SA"},
-              ChildDeleteCause::peer);
-    emit(std::move(event));
+    remove_and_report(sa, true, "the peer deleted the IKE SA", ChildDeleteCause::peer);
     return;
   }
   std::vector<ike::Payload> answer;

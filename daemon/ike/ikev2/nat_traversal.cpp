@@ -83,7 +83,7 @@ void Engine::move_encapsulated_children(IkeSa& sa, const ipsecd::Endpoint& old_l
       for (const auto& policy : child_policies(child.local_ts, child.remote_ts, child.mode, sa.local.address,
                                                sa.remote.address, child.transforms.protocol, child.ah.has_value(),
                                                child.reqid)) {
-        const KernelPolicyId id{policy.src, policy.dst, policy.direction};
+        const KernelPolicyId id = policy_id(policy);
         if (std::find(child.kernel_policies.begin(), child.kernel_policies.end(), id) == child.kernel_policies.end()) {
           continue;
         }

@@ -4,14 +4,18 @@
 #include <algorithm>
 
 namespace ipsecd::ikev2 {
+
 namespace {
 
-KernelPolicyId id_of(const KernelPolicy& policy) { return {policy.src, policy.dst, policy.direction}; }
+// Matches the use that one CHILD_SA makes of a policy.
+auto by_user(const PolicyUser& user) {
+  return [&user](const auto& use) { return use.user == user; };
+}
 
 }  // namespace
 
 Expected<Ok, KernelError> PolicyTable::install(const PolicyUser& user, const KernelPolicy& policy) {
-  const KernelPolicyId id = id_of(policy);
+  const KernelPolicyId id = policy_id(policy);
   auto entry = entries_.find(id);
   if (entry == entries_.end()) {
     if (auto added = kernel_.add_policy(policy); !added) return added;
@@ -23,7 +27,7 @@ Expected<Ok, KernelError> PolicyTable::install(const PolicyUser& user, const Ker
   // needs it.
   if (auto updated = kernel_.update_policy(policy); !updated) return updated;
   auto& uses = entry->second;
-  std::erase_if(uses, [&](const Use& u) { return u.user == user; });
+  std::erase_if(uses, by_user(user));
   uses.push_back({user, policy});
   return Ok{};
 }
@@ -32,7 +36,7 @@ void PolicyTable::release(const PolicyUser& user, const KernelPolicyId& id) {
   auto entry = entries_.find(id);
   if (entry == entries_.end()) return;
   auto& uses = entry->second;
-  auto use = std::find_if(uses.begin(), uses.end(), [&](const Use& u) { return u.user == user; });
+  auto use = std::find_if(uses.begin(), uses.end(), by_user(user));
   if (use == uses.end()) return;
   const bool in_kernel = use + 1 == uses.end();
   uses.erase(use);
@@ -47,10 +51,10 @@ void PolicyTable::release(const PolicyUser& user, const KernelPolicyId& id) {
 }
 
 Expected<Ok, KernelError> PolicyTable::change(const PolicyUser& user, const KernelPolicy& policy) {
-  auto entry = entries_.find(id_of(policy));
+  auto entry = entries_.find(policy_id(policy));
   if (entry == entries_.end()) return install(user, policy);
   auto& uses = entry->second;
-  auto use = std::find_if(uses.begin(), uses.end(), [&](const Use& u) { return u.user == user; });
+  auto use = std::find_if(uses.begin(), uses.end(), by_user(user));
   if (use == uses.end()) return install(user, policy);
   if (use + 1 == uses.end()) {
     if (auto updated = kernel_.update_policy(policy); !updated) return updated;
@@ -63,7 +67,7 @@ void PolicyTable::hand_over(const KernelPolicyId& id, const PolicyUser& from, co
   auto entry = entries_.find(id);
   if (entry == entries_.end()) return;
   auto& uses = entry->second;
-  if (std::any_of(uses.begin(), uses.end(), [&](const Use& u) { return u.user == to; })) {
+  if (std::any_of(uses.begin(), uses.end(), by_user(to))) {
     release(from, id);
     return;
   }
@@ -73,14 +77,14 @@ void PolicyTable::hand_over(const KernelPolicyId& id, const PolicyUser& from, co
 }
 
 void PolicyTable::adopt(const PolicyUser& user, const KernelPolicy& policy) {
-  const KernelPolicyId id = id_of(policy);
+  const KernelPolicyId id = policy_id(policy);
   auto entry = entries_.find(id);
   if (entry == entries_.end()) {
     entries_.emplace(id, std::vector<Use>{Use{user, policy}});
     return;
   }
   auto& uses = entry->second;
-  if (std::any_of(uses.begin(), uses.end(), [&](const Use& u) { return u.user == user; })) return;
+  if (std::any_of(uses.begin(), uses.end(), by_user(user))) return;
   // The kernel's entry is not this user's template, so it goes first: the newest stays the kernel's.
   uses.insert(uses.begin(), Use{user, policy});
 }
@@ -88,7 +92,7 @@ void PolicyTable::adopt(const PolicyUser& user, const KernelPolicy& policy) {
 void PolicyTable::forget(const PolicyUser& user, const KernelPolicyId& id) {
   auto entry = entries_.find(id);
   if (entry == entries_.end()) return;
-  std::erase_if(entry->second, [&](const Use& u) { return u.user == user; });
+  std::erase_if(entry->second, by_user(user));
   if (entry->second.empty()) entries_.erase(entry);
 }
 

@@ -136,6 +136,9 @@ struct KernelPolicyId {
   auto operator<=>(const KernelPolicyId&) const = default;
 };
 
+// What the kernel knows a policy by (selectors and direction), as its deletes and lookups name it.
+inline KernelPolicyId policy_id(const KernelPolicy& policy) { return {policy.src, policy.dst, policy.direction}; }
+
 // Granular on purpose: one call per kernel entry, so a CHILD_SA rekey can replace SAs while the policies,
 // matched by reqid, stay in place.
 class KernelPort {

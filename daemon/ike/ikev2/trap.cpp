@@ -46,7 +46,7 @@ Expected<uint32_t, std::string> Engine::install_trap(std::string_view connection
     // Policies both the old and the new selectors need stay in place, so no packet passes unprotected
     // between the two.
     for (const auto& policy : wanted) {
-      const KernelPolicyId id{policy.src, policy.dst, policy.direction};
+      const KernelPolicyId id = policy_id(policy);
       auto held = std::find(old.policies.begin(), old.policies.end(), id);
       if (held == old.policies.end()) continue;
       old.policies.erase(held);
@@ -56,7 +56,7 @@ Expected<uint32_t, std::string> Engine::install_trap(std::string_view connection
   }
 
   for (const auto& policy : wanted) {
-    const KernelPolicyId id{policy.src, policy.dst, policy.direction};
+    const KernelPolicyId id = policy_id(policy);
     if (std::find(trap.policies.begin(), trap.policies.end(), id) != trap.policies.end()) continue;
     // A live CHILD_SA of this reqid may hold the policy already: the trap takes it over, so it outlives
     // the child.
@@ -108,7 +108,7 @@ void Engine::remove_trap_policies(uint32_t reqid, Trap& trap) {
         for (const auto& p : child_policies(c.local_ts, c.remote_ts, c.mode, sa->local.address,
                                             sa->remote.address, c.transforms.protocol, c.ah.has_value(),
                                             c.reqid)) {
-          if (KernelPolicyId{p.src, p.dst, p.direction} != id) continue;
+          if (policy_id(p) != id) continue;
           c.kernel_policies.push_back(id);
           policies_.adopt(c.policy_user(), p);
           inherited = true;
