@@ -241,6 +241,15 @@ inline ConnectionConfig psk_connection(const char* local, const char* remote, co
   return c;
 }
 
+// The PSK pair most engine tests start from: initiator 192.0.2.1 and responder 192.0.2.2, child "net".
+inline ConnectionConfig psk_initiator() {
+  return psk_connection("192.0.2.1", "192.0.2.2", "initiator@example.org", "@responder.example.org");
+}
+inline ConnectionConfig psk_responder() {
+  return psk_connection("192.0.2.2", "192.0.2.1", "@responder.example.org", "initiator@example.org",
+                        "aes128gcm16-prfsha256-x25519", "aes128gcm16", "10.2.0.0/16", "10.1.0.0/16");
+}
+
 struct Side {
   Side(const ManualClock& clock, uint8_t seed, uint32_t first_spi, const char* address)
       : rng(crypto::SecureBytes(32, seed)), sink(clock), kernel(first_spi), endpoint{ip(address), 500} {}

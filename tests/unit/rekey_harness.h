@@ -4,6 +4,8 @@
 
 #include "engine_harness.h"
 
+#include "daemon/ike/message_codec.h"
+
 #include <botan/chacha_rng.h>
 #include <botan/rng.h>
 
@@ -178,6 +180,46 @@ inline void require_one_ike_sa(RekeyPair& pair) {
   CHECK(b.state == IkeSaState::established);
   CHECK(a.spi_i == b.spi_i);
   CHECK(a.spi_r == b.spi_r);
+}
+
+// A further child `name` with one ESP proposal.
+inline ChildConfig extra_child(const char* name, const char* local_ts, const char* remote_ts,
+                               const char* esp = "aes128gcm16") {
+  ChildConfig child;
+  child.name = name;
+  child.local_ts = selectors(local_ts);
+  child.remote_ts = selectors(remote_ts);
+  child.esp_proposals = {proposal(esp, iana::SecurityProtocolId::ESP)};
+  child.lifetime = {3240, 3600, 0, 0};
+  return child;
+}
+
+// The PSK initiator and responder with children "net" and "net2", as the CREATE_CHILD_SA tests use them.
+inline ConnectionConfig two_child_initiator(const char* esp = "aes128gcm16", const char* esp2 = "aes128gcm16") {
+  auto c = psk_connection("192.0.2.1", "192.0.2.2", "initiator@example.org", "@responder.example.org",
+                          "aes128gcm16-prfsha256-x25519", esp);
+  c.children.push_back(extra_child("net2", "10.3.0.0/16", "10.4.0.0/16", esp2));
+  return c;
+}
+
+inline ConnectionConfig two_child_responder(const char* esp = "aes128gcm16", const char* esp2 = "aes128gcm16") {
+  auto c = psk_connection("192.0.2.2", "192.0.2.1", "@responder.example.org", "initiator@example.org",
+                          "aes128gcm16-prfsha256-x25519", esp, "10.2.0.0/16", "10.1.0.0/16");
+  c.children.push_back(extra_child("net2", "10.4.0.0/16", "10.3.0.0/16", esp2));
+  return c;
+}
+
+// The inbound SPI of `side`'s installed child `child`.
+inline uint32_t spi_in_of(const RekeySide& side, const char* child = "net") {
+  for (const auto& c : side.children()) {
+    if (c.name == child && c.state == ChildSaState::installed) return c.spi_in;
+  }
+  FAIL("no installed child " << child);
+  return 0;
+}
+
+inline iana::ExchangeType exchange_of(const Datagram& d) {
+  return ike::decode_message(d.bytes).value().message.header.exchange;
 }
 
 }  // namespace ipsecd::test

@@ -12,13 +12,6 @@ using ipsecd::ikev2::PolicyDirection;
 
 namespace {
 
-ConnectionConfig initiator_config() {
-  return psk_connection("192.0.2.1", "192.0.2.2", "initiator@example.org", "@responder.example.org");
-}
-ConnectionConfig responder_config() {
-  return psk_connection("192.0.2.2", "192.0.2.1", "@responder.example.org", "initiator@example.org",
-                        "aes128gcm16-prfsha256-x25519", "aes128gcm16", "10.2.0.0/16", "10.1.0.0/16");
-}
 
 ike::Message decode(const crypto::Bytes& bytes) { return ike::decode_message(bytes).value().message; }
 
@@ -55,7 +48,7 @@ void require_up(EnginePair& pair) {
 }  // namespace
 
 TEST_CASE("PSK IKE_SA_INIT, IKE_AUTH and the first tunnel CHILD_SA come up on both sides", "[engine]") {
-  EnginePair pair(initiator_config(), responder_config());
+  EnginePair pair(psk_initiator(), psk_responder());
   const uint64_t id = pair.initiate();
   require_up(pair);
 
@@ -114,9 +107,9 @@ TEST_CASE("PSK IKE_SA_INIT, IKE_AUTH and the first tunnel CHILD_SA come up on bo
 }
 
 TEST_CASE("INVALID_KE_PAYLOAD makes the initiator retry in the group the responder asked for", "[engine]") {
-  auto a = initiator_config();
+  auto a = psk_initiator();
   a.ike_proposals = {proposal("aes128gcm16-prfsha256-x25519-ecp256", iana::SecurityProtocolId::IKE)};
-  auto b = responder_config();
+  auto b = psk_responder();
   b.ike_proposals = {proposal("aes128gcm16-prfsha256-ecp256", iana::SecurityProtocolId::IKE)};
   EnginePair pair(a, b);
   pair.initiate();
@@ -143,9 +136,9 @@ TEST_CASE("INVALID_KE_PAYLOAD makes the initiator retry in the group the respond
 }
 
 TEST_CASE("No common IKE proposal fails on both sides with NO_PROPOSAL_CHOSEN", "[engine]") {
-  auto a = initiator_config();
+  auto a = psk_initiator();
   a.ike_proposals = {proposal("aes128-sha256-modp2048", iana::SecurityProtocolId::IKE)};
-  auto b = responder_config();
+  auto b = psk_responder();
   b.ike_proposals = {proposal("aes256gcm16-prfsha384-ecp384", iana::SecurityProtocolId::IKE)};
   EnginePair pair(a, b);
   pair.initiate();
@@ -162,9 +155,9 @@ TEST_CASE("No common IKE proposal fails on both sides with NO_PROPOSAL_CHOSEN", 
 }
 
 TEST_CASE("A wrong PSK fails authentication on both sides and leaves no kernel state", "[engine]") {
-  auto a = initiator_config();
+  auto a = psk_initiator();
   a.local_auth.psk = secret("not the shared secret");
-  EnginePair pair(a, responder_config());
+  EnginePair pair(a, psk_responder());
   pair.initiate();
   const auto failed_a = pair.a.events.of<IkeSaFailed>();
   const auto failed_b = pair.b.events.of<IkeSaFailed>();
@@ -184,9 +177,9 @@ TEST_CASE("A wrong PSK fails authentication on both sides and leaves no kernel s
 
 TEST_CASE("A responder that finds the initiator's PSK AUTH wrong is refused by the initiator too",
           "[engine]") {
-  auto b = responder_config();
+  auto b = psk_responder();
   b.local_auth.psk = secret("responder signs with another secret");
-  EnginePair pair(initiator_config(), b);
+  EnginePair pair(psk_initiator(), b);
   pair.initiate();
   // The responder accepted the initiator and installed the CHILD_SA, then heard AUTHENTICATION_FAILED.
   REQUIRE(pair.a.events.of<IkeSaFailed>().size() == 1);
@@ -201,9 +194,9 @@ TEST_CASE("A responder that finds the initiator's PSK AUTH wrong is refused by t
 }
 
 TEST_CASE("A peer identity no connection accepts is refused with AUTHENTICATION_FAILED", "[engine]") {
-  auto b = responder_config();
+  auto b = psk_responder();
   b.remote_id = identity("someone-else@example.org");
-  EnginePair pair(initiator_config(), b);
+  EnginePair pair(psk_initiator(), b);
   pair.initiate();
   REQUIRE(pair.b.events.of<IkeSaFailed>().size() == 1);
   CHECK(pair.b.events.of<IkeSaFailed>().front().failure.reason == FailureReason::identity_mismatch);
@@ -215,9 +208,9 @@ TEST_CASE("A peer identity no connection accepts is refused with AUTHENTICATION_
 }
 
 TEST_CASE("An initiator refuses a responder with another identity than configured", "[engine]") {
-  auto a = initiator_config();
+  auto a = psk_initiator();
   a.remote_id = identity("@impostor.example.org");
-  auto b = responder_config();
+  auto b = psk_responder();
   EnginePair pair(a, b);
   pair.initiate();
   // IDr names someone the responder is not: it refuses, as it would in any case.
@@ -228,9 +221,9 @@ TEST_CASE("An initiator refuses a responder with another identity than configure
 }
 
 TEST_CASE("TS_UNACCEPTABLE fails only the CHILD_SA: the IKE SA stays up on both sides", "[engine]") {
-  auto b = responder_config();
+  auto b = psk_responder();
   b.children.front().remote_ts = selectors("10.9.0.0/16");
-  EnginePair pair(initiator_config(), b);
+  EnginePair pair(psk_initiator(), b);
   pair.initiate();
   REQUIRE(pair.a.events.of<IkeSaEstablished>().size() == 1);
   REQUIRE(pair.b.events.of<IkeSaEstablished>().size() == 1);
@@ -249,9 +242,9 @@ TEST_CASE("TS_UNACCEPTABLE fails only the CHILD_SA: the IKE SA stays up on both 
 }
 
 TEST_CASE("No common ESP proposal fails only the CHILD_SA with the peer's NO_PROPOSAL_CHOSEN", "[engine]") {
-  auto b = responder_config();
+  auto b = psk_responder();
   b.children.front().esp_proposals = {proposal("aes256-sha512", iana::SecurityProtocolId::ESP)};
-  EnginePair pair(initiator_config(), b);
+  EnginePair pair(psk_initiator(), b);
   pair.initiate();
   REQUIRE(pair.a.events.of<IkeSaEstablished>().size() == 1);
   REQUIRE(pair.a.events.of<ChildSaFailed>().size() == 1);
@@ -264,7 +257,7 @@ TEST_CASE("No common ESP proposal fails only the CHILD_SA with the peer's NO_PRO
 
 TEST_CASE("A kernel that refuses the SA fails the CHILD_SA, answered NO_PROPOSAL_CHOSEN, IKE SA kept",
           "[engine]") {
-  EnginePair pair(initiator_config(), responder_config());
+  EnginePair pair(psk_initiator(), psk_responder());
   pair.b.kernel.refuse_add_sa = true;
   pair.initiate();
   REQUIRE(pair.b.events.of<ChildSaFailed>().size() == 1);
@@ -300,7 +293,7 @@ TEST_CASE("Transport mode: USE_TRANSPORT_MODE both ways, no forward policy", "[e
 }
 
 TEST_CASE("A lost first request is recovered by retransmission after one second", "[engine]") {
-  EnginePair pair(initiator_config(), responder_config());
+  EnginePair pair(psk_initiator(), psk_responder());
   int seen = 0;
   pair.filter = [&](const Datagram&, bool from_a) { return from_a && seen++ == 0 ? 0 : 1; };
   pair.initiate();
@@ -313,7 +306,7 @@ TEST_CASE("A lost first request is recovered by retransmission after one second"
 }
 
 TEST_CASE("A lost response is recovered: the responder answers the repeat from its cache", "[engine]") {
-  EnginePair pair(initiator_config(), responder_config());
+  EnginePair pair(psk_initiator(), psk_responder());
   for (auto lost : {iana::ExchangeType::IKE_SA_INIT, iana::ExchangeType::IKE_AUTH}) {
     DYNAMIC_SECTION(iana::name(lost)) {
       bool dropped = false;
@@ -339,7 +332,7 @@ TEST_CASE("A lost response is recovered: the responder answers the repeat from i
 
 TEST_CASE("A duplicated request is answered byte for byte from the cache and the extra answer ignored",
           "[engine]") {
-  EnginePair pair(initiator_config(), responder_config());
+  EnginePair pair(psk_initiator(), psk_responder());
   pair.filter = [&](const Datagram& d, bool from_a) {
     return from_a && decode(d.bytes).header.exchange == iana::ExchangeType::IKE_AUTH ? 2 : 1;
   };
@@ -354,7 +347,7 @@ TEST_CASE("A duplicated request is answered byte for byte from the cache and the
 }
 
 TEST_CASE("A peer that never answers is declared dead after the back-off schedule", "[engine]") {
-  EnginePair pair(initiator_config(), responder_config());
+  EnginePair pair(psk_initiator(), psk_responder());
   pair.filter = [](const Datagram&, bool) { return 0; };
   pair.initiate();
   pair.run_timers_until(TimePoint{} + std::chrono::milliseconds(41265));
@@ -375,7 +368,7 @@ TEST_CASE("A peer that never answers is declared dead after the back-off schedul
 }
 
 TEST_CASE("A peer gone after IKE_SA_INIT: the IKE_AUTH give-up releases the allocated SPI", "[engine]") {
-  EnginePair pair(initiator_config(), responder_config());
+  EnginePair pair(psk_initiator(), psk_responder());
   pair.filter = [](const Datagram& d, bool from_a) {
     return from_a && decode(d.bytes).header.exchange == iana::ExchangeType::IKE_AUTH ? 0 : 1;
   };
@@ -391,7 +384,7 @@ TEST_CASE("A peer gone after IKE_SA_INIT: the IKE_AUTH give-up releases the allo
 }
 
 TEST_CASE("Terminate deletes the IKE SA and its CHILD_SA on both sides, kernel included", "[engine]") {
-  EnginePair pair(initiator_config(), responder_config());
+  EnginePair pair(psk_initiator(), psk_responder());
   const uint64_t id = pair.initiate();
   require_up(pair);
   REQUIRE(pair.a.engine->terminate(id));
@@ -410,7 +403,7 @@ TEST_CASE("Terminate deletes the IKE SA and its CHILD_SA on both sides, kernel i
 }
 
 TEST_CASE("Terminate from the responder side works the same way", "[engine]") {
-  EnginePair pair(initiator_config(), responder_config());
+  EnginePair pair(psk_initiator(), psk_responder());
   pair.initiate();
   const uint64_t id_b = pair.b.events.of<IkeSaEstablished>().front().ike_sa;
   REQUIRE(pair.b.engine->terminate(id_b));
@@ -421,7 +414,7 @@ TEST_CASE("Terminate from the responder side works the same way", "[engine]") {
 }
 
 TEST_CASE("Garbage and tampered datagrams are dropped and counted, never acted on", "[engine]") {
-  EnginePair pair(initiator_config(), responder_config());
+  EnginePair pair(psk_initiator(), psk_responder());
   bool tampered = false;
   pair.filter = [&](const Datagram& d, bool from_a) {
     if (!from_a || tampered || decode(d.bytes).header.exchange != iana::ExchangeType::IKE_AUTH) return 1;
@@ -469,7 +462,7 @@ TEST_CASE("Past the half-open threshold the responder asks for a cookie and the 
           "[engine]") {
   EngineSettings settings;
   settings.cookie_threshold = 0;
-  EnginePair pair(initiator_config(), responder_config(), settings);
+  EnginePair pair(psk_initiator(), psk_responder(), settings);
   pair.initiate();
   require_up(pair);
   const auto inits = of_exchange(pair.a.sink.log, iana::ExchangeType::IKE_SA_INIT);
@@ -489,14 +482,14 @@ TEST_CASE("Past the half-open threshold the responder asks for a cookie and the 
 TEST_CASE("The cookie threshold counts the half-open SAs of the moment", "[engine]") {
   EngineSettings settings;
   settings.cookie_threshold = 1;
-  auto initiator = initiator_config();
+  auto initiator = psk_initiator();
   initiator.send_initial_contact = false;  // the IKE SAs of the four connections live side by side
   std::vector<ConnectionConfig> connections;
   for (const char* name : {"conn", "conn2", "conn3", "conn4"}) {
     connections.push_back(initiator);
     connections.back().name = name;
   }
-  EnginePair pair(initiator, responder_config(), settings);
+  EnginePair pair(initiator, psk_responder(), settings);
   pair.a.start(pair.clock, settings, connections);
   const auto cookies_asked = [&] {
     size_t n = 0;
@@ -546,7 +539,7 @@ TEST_CASE("The cookie threshold counts the half-open SAs of the moment", "[engin
 TEST_CASE("Long IKE_AUTH messages go as RFC 7383 fragments and a lost fragment is recovered", "[engine]") {
   EngineSettings settings;
   settings.fragment_size = 160;
-  EnginePair pair(initiator_config(), responder_config(), settings);
+  EnginePair pair(psk_initiator(), psk_responder(), settings);
   int response_fragments_seen = 0;
   pair.filter = [&](const Datagram& d, bool from_a) {
     const auto m = decode(d.bytes);
@@ -581,13 +574,13 @@ TEST_CASE("Long IKE_AUTH messages go as RFC 7383 fragments and a lost fragment i
 
 TEST_CASE("INITIAL_CONTACT from a restarted initiator replaces the responder's stale IKE SA and children",
           "[engine]") {
-  EnginePair pair(initiator_config(), responder_config());
+  EnginePair pair(psk_initiator(), psk_responder());
   pair.initiate();
   require_up(pair);
   const uint64_t old_b = pair.b.events.of<IkeSaEstablished>().front().ike_sa;
   // The initiator restarts: a new engine, an empty kernel, the same configuration.
   pair.a.kernel = RecordingKernelPort(0xa1000001);
-  pair.a.start(pair.clock, {}, {initiator_config()});
+  pair.a.start(pair.clock, {}, {psk_initiator()});
   pair.initiate();
 
   REQUIRE(pair.b.events.of<IkeSaEstablished>().size() == 2);
@@ -605,10 +598,10 @@ TEST_CASE("INITIAL_CONTACT from a restarted initiator replaces the responder's s
 }
 
 TEST_CASE("Without INITIAL_CONTACT a second IKE SA lives beside the first", "[engine]") {
-  auto a = initiator_config();
+  auto a = psk_initiator();
   a.send_initial_contact = false;
   a.children.front().local_ts = selectors("10.3.0.0/16");
-  auto b = responder_config();
+  auto b = psk_responder();
   b.children.front().remote_ts = selectors("10.1.0.0/16, 10.3.0.0/16");
   EnginePair pair(a, b);
   pair.initiate();
@@ -622,15 +615,15 @@ TEST_CASE("Without INITIAL_CONTACT a second IKE SA lives beside the first", "[en
 }
 
 TEST_CASE("A half-open IKE SA from the peer's address does not hold INITIAL_CONTACT back", "[engine]") {
-  EnginePair pair(initiator_config(), responder_config());
+  EnginePair pair(psk_initiator(), psk_responder());
   pair.initiate();
   require_up(pair);
   // The initiator restarts; before it initiates, an IKE_SA_INIT from the peer's address, which anyone can
   // send, leaves it a half-open responder SA.
   pair.a.kernel = RecordingKernelPort(0xa1000001);
-  pair.a.start(pair.clock, {}, {initiator_config()});
+  pair.a.start(pair.clock, {}, {psk_initiator()});
   Side spoofer(pair.clock, 0x5f, 0xe0000001, "192.0.2.2");
-  spoofer.start(pair.clock, {}, {responder_config()});
+  spoofer.start(pair.clock, {}, {psk_responder()});
   REQUIRE(spoofer.engine->initiate("conn", "net"));
   REQUIRE(spoofer.sink.queue.size() == 1);
   const Datagram init = spoofer.sink.queue.front();
@@ -648,11 +641,11 @@ TEST_CASE("A half-open IKE SA from the peer's address does not hold INITIAL_CONT
 TEST_CASE("INITIAL_CONTACT is not sent beside another IKE SA with the same peer", "[engine]") {
   // Two connections to one peer, both with send_initial_contact: the second IKE SA must not tell the peer
   // that it is the only one (§2.4), or the peer would delete the first.
-  auto first = initiator_config();
+  auto first = psk_initiator();
   first.children.front().local_ts = selectors("10.3.0.0/16");
-  auto second = initiator_config();
+  auto second = psk_initiator();
   second.name = "conn2";
-  auto b = responder_config();
+  auto b = psk_responder();
   b.children.front().remote_ts = selectors("10.1.0.0/16, 10.3.0.0/16");
   EnginePair pair(first, b);
   pair.a.start(pair.clock, {}, {first, second});
@@ -667,7 +660,7 @@ TEST_CASE("INITIAL_CONTACT is not sent beside another IKE SA with the same peer"
 
 TEST_CASE("Every single-byte corruption of IKE_SA_INIT is answered, refused or dropped, never crashes",
           "[engine]") {
-  EnginePair pair(initiator_config(), responder_config());
+  EnginePair pair(psk_initiator(), psk_responder());
   pair.filter = [](const Datagram&, bool) { return 0; };
   pair.initiate();
   const Datagram request = pair.a.sink.log.front();
@@ -675,7 +668,7 @@ TEST_CASE("Every single-byte corruption of IKE_SA_INIT is answered, refused or d
   for (size_t i = 0; i < request.bytes.size(); ++i) {
     ManualClock clock;
     Side responder(clock, 0x77, 0xd0000001, "192.0.2.2");
-    responder.start(clock, {}, {responder_config()});
+    responder.start(clock, {}, {psk_responder()});
     crypto::Bytes mutated = request.bytes;
     mutated[i] ^= 0x5a;
     responder.engine->handle_datagram(request.remote, request.local, mutated);
@@ -694,7 +687,7 @@ TEST_CASE("Every single-byte corruption of IKE_SA_INIT is answered, refused or d
 
 TEST_CASE("Terminate toward a silent peer removes everything once the Delete's retransmissions run out",
           "[engine]") {
-  EnginePair pair(initiator_config(), responder_config());
+  EnginePair pair(psk_initiator(), psk_responder());
   const uint64_t id = pair.initiate();
   require_up(pair);
   pair.filter = [](const Datagram&, bool) { return 0; };

@@ -2,50 +2,12 @@
 // each is reported failed once, so that ipsecctl up --wait hears at once instead of at its timeout.
 #include "rekey_harness.h"
 
-#include "daemon/ike/message_codec.h"
-
 #include <catch2/catch.hpp>
 
 using namespace ipsecd;
 using namespace ipsecd::test;
 
 namespace {
-
-ChildConfig second_child(const char* local_ts, const char* remote_ts) {
-  ChildConfig child;
-  child.name = "net2";
-  child.local_ts = selectors(local_ts);
-  child.remote_ts = selectors(remote_ts);
-  child.esp_proposals = {proposal("aes128gcm16", iana::SecurityProtocolId::ESP)};
-  child.lifetime = {3240, 3600, 0, 0};
-  return child;
-}
-
-// Children "net" and "net2" on both sides, as in the CREATE_CHILD_SA tests.
-ConnectionConfig config_a() {
-  auto c = psk_connection("192.0.2.1", "192.0.2.2", "initiator@example.org", "@responder.example.org");
-  c.children.push_back(second_child("10.3.0.0/16", "10.4.0.0/16"));
-  return c;
-}
-
-ConnectionConfig config_b() {
-  auto c = psk_connection("192.0.2.2", "192.0.2.1", "@responder.example.org", "initiator@example.org",
-                          "aes128gcm16-prfsha256-x25519", "aes128gcm16", "10.2.0.0/16", "10.1.0.0/16");
-  c.children.push_back(second_child("10.4.0.0/16", "10.3.0.0/16"));
-  return c;
-}
-
-uint32_t spi_in_of_net(const RekeySide& side) {
-  for (const auto& c : side.children()) {
-    if (c.name == "net" && c.state == ChildSaState::installed) return c.spi_in;
-  }
-  FAIL("no installed child net");
-  return 0;
-}
-
-iana::ExchangeType exchange_of(const Datagram& d) {
-  return ike::decode_message(d.bytes).value().message.header.exchange;
-}
 
 // The index in `events` of the first event of type T, or events.size().
 template <typename T>
@@ -69,7 +31,7 @@ ChildSaFailed only_failure(const RekeySide& side) {
 // "net2" waits behind it for the window (§2.3).
 void queue_second_child_behind_rekey(RekeyPair& pair) {
   pair.establish();
-  REQUIRE(pair.a.engine->rekey_child(spi_in_of_net(pair.a)));
+  REQUIRE(pair.a.engine->rekey_child(spi_in_of(pair.a)));
   REQUIRE(pair.a.sink.queue.size() == 1);
   REQUIRE(pair.a.engine->initiate("conn", "net2"));
   // Still only the rekey is out: net2 is queued.
@@ -90,7 +52,7 @@ void ask_for_second_child(RekeyPair& pair, bool in_flight) {
 
 TEST_CASE("Terminate with a child queued behind the exchange in flight fails that child once",
           "[engine][abandoned]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   queue_second_child_behind_rekey(pair);
   const uint64_t ike_sa = pair.a.only_sa().unique_id;
   REQUIRE(pair.a.engine->terminate(ike_sa));
@@ -126,7 +88,7 @@ TEST_CASE("Terminate with a child queued behind the exchange in flight fails tha
 
 TEST_CASE("Terminate with the further child itself in flight installs it and fails nothing",
           "[engine][abandoned]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   REQUIRE(pair.a.engine->initiate("conn", "net2"));
   REQUIRE(pair.a.engine->terminate(pair.a.only_sa().unique_id));
@@ -145,7 +107,7 @@ TEST_CASE("Retransmissions running out fail a queued or in-flight child with the
           "[engine][abandoned]") {
   for (bool in_flight : {false, true}) {
     INFO((in_flight ? "net2 in flight" : "net2 queued behind a rekey"));
-    RekeyPair pair(config_a(), config_b());
+    RekeyPair pair(two_child_initiator(), two_child_responder());
     ask_for_second_child(pair, in_flight);
     pair.filter = [](const Datagram&, bool from_a) { return from_a ? 0 : 1; };
     pair.run_timers_until(pair.clock.now() + std::chrono::seconds(60));
@@ -166,7 +128,7 @@ TEST_CASE("The peer's Delete of the IKE SA fails the child queued on it or in fl
           "[engine][abandoned]") {
   for (bool in_flight : {false, true}) {
     INFO((in_flight ? "net2 in flight" : "net2 queued behind a rekey"));
-    RekeyPair pair(config_a(), config_b());
+    RekeyPair pair(two_child_initiator(), two_child_responder());
     ask_for_second_child(pair, in_flight);
     REQUIRE(pair.b.engine->terminate(pair.b.only_sa().unique_id));
     pair.deliver(pair.b);  // b's Delete reaches a before a's request reaches b
@@ -191,7 +153,7 @@ TEST_CASE("A retry after TEMPORARY_FAILURE fails when our Delete of the IKE SA s
   // queues a retry for later.
   for (bool terminate_first : {false, true}) {
     INFO((terminate_first ? "terminate while net2 is in flight" : "terminate while the retry waits"));
-    RekeyPair pair(config_a(), config_b());
+    RekeyPair pair(two_child_initiator(), two_child_responder());
     pair.establish();
     const uint64_t ike_sa = pair.a.only_sa().unique_id;
     REQUIRE(pair.b.engine->rekey_ike(pair.b.only_sa().unique_id));
@@ -223,7 +185,7 @@ TEST_CASE("A retry after TEMPORARY_FAILURE fails when our Delete of the IKE SA s
 
 TEST_CASE("Terminate before IKE_AUTH is answered fails its first child, an IKE SA failure does not twice",
           "[engine][abandoned]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   REQUIRE(pair.a.engine->initiate("conn", "net"));
   pair.deliver(pair.a);  // IKE_SA_INIT
   pair.deliver(pair.b);  // its answer: IKE_AUTH goes out
@@ -237,7 +199,7 @@ TEST_CASE("Terminate before IKE_AUTH is answered fails its first child, an IKE S
   CHECK(pair.a.kernel.empty());
 
   // IKE_AUTH never answered: IkeSaFailed alone reports the first child, which rode in it (§1.2).
-  RekeyPair lost(config_a(), config_b());
+  RekeyPair lost(two_child_initiator(), two_child_responder());
   lost.filter = [](const Datagram& d, bool from_a) {
     return from_a && exchange_of(d) == iana::ExchangeType::IKE_AUTH ? 0 : 1;
   };

@@ -141,14 +141,6 @@ uint32_t reqid_of(const RekeySide& side, const char* child = "net") {
   return 0;
 }
 
-uint32_t spi_in_of(const RekeySide& side, const char* child = "net") {
-  for (const auto& c : side.children()) {
-    if (c.name == std::string(child) && c.state == ChildSaState::installed) return c.spi_in;
-  }
-  FAIL("no installed child " << child);
-  return 0;
-}
-
 // The inbound SPI of the child's SA of `protocol` in the kernel.
 uint32_t kernel_spi_in(const RekeySide& side, uint32_t reqid, P protocol) {
   for (const auto* sa : sas_of(side.kernel, reqid)) {

@@ -23,17 +23,6 @@ KernelPolicy out_policy(uint32_t reqid, const char* peer = "192.0.2.2") {
 constexpr PolicyUser kOld{iana::SecurityProtocolId::ESP, 0xc0000001};
 constexpr PolicyUser kNew{iana::SecurityProtocolId::ESP, 0xc0000002};
 
-// With INITIAL_CONTACT configured (the default): the IKE SA made while the old one's Delete is out does
-// not send it (§2.4), so the responder too keeps the old IKE SA until its Delete.
-ConnectionConfig config_a() {
-  return psk_connection("192.0.2.1", "192.0.2.2", "initiator@example.org", "@responder.example.org");
-}
-
-ConnectionConfig config_b() {
-  return psk_connection("192.0.2.2", "192.0.2.1", "@responder.example.org", "initiator@example.org",
-                        "aes128gcm16-prfsha256-x25519", "aes128gcm16", "10.2.0.0/16", "10.1.0.0/16");
-}
-
 bool is_informational_request(const Datagram& d) {
   const auto decoded = ike::decode_message(d.bytes);
   REQUIRE(decoded.has_value());
@@ -52,6 +41,8 @@ Datagram hold_delete(RekeySide& side) {
 
 // Terminates the established IKE SA of `a` holding back its Delete, and brings the same child up again on
 // a new IKE SA meanwhile. Returns the held Delete and the two IKE SAs' unique ids (old, new).
+// INITIAL_CONTACT is configured (the default), but the new IKE SA does not send it while the old one's
+// Delete is out (§2.4), so the responder too keeps the old IKE SA until its Delete.
 std::tuple<Datagram, uint64_t, uint64_t> down_then_up(RekeyPair& pair) {
   pair.establish();
   const uint64_t old_id = pair.a.only_sa().unique_id;
@@ -160,7 +151,7 @@ TEST_CASE("PolicyTable hands a policy over to a successor and moves it with chan
 TEST_CASE("Up again while the old IKE SA's Delete is out shares the policies, and the old child's end "
           "leaves them to the new one",
           "[engine][policy_sharing]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(psk_initiator(), psk_responder());
   auto [held, old_id, new_id] = down_then_up(pair);
   for (auto* side : {&pair.a, &pair.b}) {
     // Both CHILD_SAs stand, each with its SAs; the policies were added once and updated once.
@@ -201,7 +192,7 @@ TEST_CASE("Up again while the old IKE SA's Delete is out shares the policies, an
 
 TEST_CASE("When the new IKE SA goes first, the shared policies stay for the old one's child",
           "[engine][policy_sharing]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(psk_initiator(), psk_responder());
   auto [held, old_id, new_id] = down_then_up(pair);
   REQUIRE(pair.a.engine->terminate(new_id));
   pair.pump();
@@ -225,7 +216,7 @@ TEST_CASE("When the new IKE SA goes first, the shared policies stay for the old 
 }
 
 TEST_CASE("An IKE SA rekey moves the children without touching their policies", "[engine][policy_sharing]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(psk_initiator(), psk_responder());
   pair.establish();
   const auto before_a = pair.a.kernel.policies;
   const auto before_b = pair.b.kernel.policies;

@@ -11,41 +11,6 @@ using namespace ipsecd::test;
 
 namespace {
 
-ChildConfig extra_child(const char* name, const char* local_ts, const char* remote_ts, const char* esp) {
-  ChildConfig child;
-  child.name = name;
-  child.local_ts = selectors(local_ts);
-  child.remote_ts = selectors(remote_ts);
-  child.esp_proposals = {proposal(esp, iana::SecurityProtocolId::ESP)};
-  child.lifetime = {3240, 3600, 0, 0};
-  return child;
-}
-
-ConnectionConfig config_a(const char* esp = "aes128gcm16", const char* esp2 = "aes128gcm16") {
-  auto c = psk_connection("192.0.2.1", "192.0.2.2", "initiator@example.org", "@responder.example.org",
-                          "aes128gcm16-prfsha256-x25519", esp);
-  c.children.push_back(extra_child("net2", "10.3.0.0/16", "10.4.0.0/16", esp2));
-  return c;
-}
-
-ConnectionConfig config_b(const char* esp = "aes128gcm16", const char* esp2 = "aes128gcm16") {
-  auto c = psk_connection("192.0.2.2", "192.0.2.1", "@responder.example.org", "initiator@example.org",
-                          "aes128gcm16-prfsha256-x25519", esp, "10.2.0.0/16", "10.1.0.0/16");
-  c.children.push_back(extra_child("net2", "10.4.0.0/16", "10.3.0.0/16", esp2));
-  return c;
-}
-
-uint32_t spi_in_of(const RekeySide& side, const char* child = "net") {
-  for (const auto& c : side.children()) {
-    if (c.name == child && c.state == ChildSaState::installed) return c.spi_in;
-  }
-  FAIL("no installed child " << child);
-  return 0;
-}
-
-iana::ExchangeType exchange_of(const Datagram& d) {
-  return ike::decode_message(d.bytes).value().message.header.exchange;
-}
 bool is_response(const Datagram& d) { return ike::decode_message(d.bytes).value().message.header.response; }
 
 // Which nonces win: the exchange started by `a` (with b's answer) holds the lowest of the four nonces,
@@ -71,7 +36,7 @@ size_t count_rekeyed(const RekeySide& side) { return side.events.of<ChildSaRekey
 // Further CHILD_SAs (§1.3.1)
 
 TEST_CASE("A second child is added to the established IKE SA with CREATE_CHILD_SA", "[rekey]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   const auto ike_before = pair.a.only_sa();
   auto id = pair.a.engine->initiate("conn", "net2");
@@ -90,7 +55,7 @@ TEST_CASE("A second child is added to the established IKE SA with CREATE_CHILD_S
 }
 
 TEST_CASE("The responder can add a child too, on the IKE SA it did not start", "[rekey]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   REQUIRE(pair.b.engine->initiate("conn", "net2"));
   pair.pump();
@@ -99,8 +64,8 @@ TEST_CASE("The responder can add a child too, on the IKE SA it did not start", "
 }
 
 TEST_CASE("A child with PFS runs a key exchange in the group of its ESP proposal", "[rekey]") {
-  RekeyPair pair(config_a("aes128gcm16", "aes128gcm16-x25519"),
-                 config_b("aes128gcm16", "aes128gcm16-x25519"));
+  RekeyPair pair(two_child_initiator("aes128gcm16", "aes128gcm16-x25519"),
+                 two_child_responder("aes128gcm16", "aes128gcm16-x25519"));
   pair.establish();
   REQUIRE(pair.a.engine->initiate("conn", "net2"));
   pair.pump();
@@ -108,7 +73,7 @@ TEST_CASE("A child with PFS runs a key exchange in the group of its ESP proposal
   const auto a_child = pair.a.events.of<ChildSaInstalled>().back();
   CHECK(a_child.transforms.key_exchange == iana::KeyExchangeMethod::CURVE25519);
   // Same nonces, SK_d and selectors without PFS would give other keys: the shared secret went in.
-  RekeyPair plain(config_a(), config_b());
+  RekeyPair plain(two_child_initiator(), two_child_responder());
   plain.establish();
   REQUIRE(plain.a.engine->initiate("conn", "net2"));
   plain.pump();
@@ -117,8 +82,8 @@ TEST_CASE("A child with PFS runs a key exchange in the group of its ESP proposal
 }
 
 TEST_CASE("INVALID_KE_PAYLOAD for a PFS child makes the initiator retry in the requested group", "[rekey]") {
-  RekeyPair pair(config_a("aes128gcm16", "aes128gcm16-x25519-ecp256"),
-                 config_b("aes128gcm16", "aes128gcm16-ecp256"));
+  RekeyPair pair(two_child_initiator("aes128gcm16", "aes128gcm16-x25519-ecp256"),
+                 two_child_responder("aes128gcm16", "aes128gcm16-ecp256"));
   pair.establish();
   REQUIRE(pair.a.engine->initiate("conn", "net2"));
   pair.pump();
@@ -135,7 +100,7 @@ TEST_CASE("INVALID_KE_PAYLOAD for a PFS child makes the initiator retry in the r
 }
 
 TEST_CASE("NO_PROPOSAL_CHOSEN for a further child fails only that child", "[rekey]") {
-  RekeyPair pair(config_a("aes128gcm16", "aes256gcm16"), config_b("aes128gcm16", "aes128gcm16"));
+  RekeyPair pair(two_child_initiator("aes128gcm16", "aes256gcm16"), two_child_responder("aes128gcm16", "aes128gcm16"));
   pair.establish();
   REQUIRE(pair.a.engine->initiate("conn", "net2"));
   pair.pump();
@@ -149,9 +114,9 @@ TEST_CASE("NO_PROPOSAL_CHOSEN for a further child fails only that child", "[reke
 }
 
 TEST_CASE("TS_UNACCEPTABLE for a further child fails only that child", "[rekey]") {
-  auto b = config_b();
+  auto b = two_child_responder();
   b.children.back().local_ts = selectors("10.9.0.0/16");
-  RekeyPair pair(config_a(), b);
+  RekeyPair pair(two_child_initiator(), b);
   pair.establish();
   REQUIRE(pair.a.engine->initiate("conn", "net2"));
   pair.pump();
@@ -163,8 +128,8 @@ TEST_CASE("TS_UNACCEPTABLE for a further child fails only that child", "[rekey]"
 }
 
 TEST_CASE("A further child in transport mode gets USE_TRANSPORT_MODE and no forward policy", "[rekey]") {
-  auto a = config_a();
-  auto b = config_b();
+  auto a = two_child_initiator();
+  auto b = two_child_responder();
   a.children.back().mode = IpsecMode::transport;
   b.children.back().mode = IpsecMode::transport;
   a.children.back().local_ts = selectors("192.0.2.1/32");
@@ -185,7 +150,7 @@ TEST_CASE("A further child in transport mode gets USE_TRANSPORT_MODE and no forw
 // CHILD_SA rekey (§1.3.3)
 
 TEST_CASE("CHILD_SA rekey by the initiator replaces the SAs and keeps the policies", "[rekey]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   const uint32_t old_a = spi_in_of(pair.a);
   const uint32_t old_b = spi_in_of(pair.b);
@@ -209,7 +174,7 @@ TEST_CASE("CHILD_SA rekey by the initiator replaces the SAs and keeps the polici
 }
 
 TEST_CASE("CHILD_SA rekey by the responder of the IKE SA", "[rekey]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   REQUIRE(pair.b.engine->rekey_child(spi_in_of(pair.b)));
   pair.pump();
@@ -219,7 +184,7 @@ TEST_CASE("CHILD_SA rekey by the responder of the IKE SA", "[rekey]") {
 }
 
 TEST_CASE("CHILD_SA rekey with PFS", "[rekey]") {
-  RekeyPair pair(config_a("aes128gcm16-x25519"), config_b("aes128gcm16-x25519"));
+  RekeyPair pair(two_child_initiator("aes128gcm16-x25519"), two_child_responder("aes128gcm16-x25519"));
   pair.establish();
   REQUIRE(pair.a.engine->rekey_child(spi_in_of(pair.a)));
   pair.pump();
@@ -229,7 +194,7 @@ TEST_CASE("CHILD_SA rekey with PFS", "[rekey]") {
 }
 
 TEST_CASE("Two rekeys in a row leave one pair and the original policies", "[rekey]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   REQUIRE(pair.a.engine->rekey_child(spi_in_of(pair.a)));
   pair.pump();
@@ -240,7 +205,7 @@ TEST_CASE("Two rekeys in a row leave one pair and the original policies", "[reke
 }
 
 TEST_CASE("The child's rekey_time starts a rekey once, with jitter, and again an hour later", "[rekey]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   const auto start = pair.clock.now();
   pair.run_timers_until(start + std::chrono::seconds(3239));
@@ -256,7 +221,7 @@ TEST_CASE("The child's rekey_time starts a rekey once, with jitter, and again an
 }
 
 TEST_CASE("A soft kernel EXPIRE rekeys the child, a hard one deletes it", "[rekey]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   pair.a.engine->on_kernel_expire(spi_in_of(pair.a), false);
   pair.pump();
@@ -275,7 +240,7 @@ TEST_CASE("A soft kernel EXPIRE rekeys the child, a hard one deletes it", "[reke
 }
 
 TEST_CASE("A lost CHILD_SA rekey request is retransmitted", "[rekey]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   REQUIRE(pair.a.engine->rekey_child(spi_in_of(pair.a)));
   pair.drop(pair.a);
@@ -285,7 +250,7 @@ TEST_CASE("A lost CHILD_SA rekey request is retransmitted", "[rekey]") {
 }
 
 TEST_CASE("A lost CHILD_SA rekey response is answered again from the cache", "[rekey]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   REQUIRE(pair.a.engine->rekey_child(spi_in_of(pair.a)));
   pair.deliver(pair.a);
@@ -297,7 +262,7 @@ TEST_CASE("A lost CHILD_SA rekey response is answered again from the cache", "[r
 }
 
 TEST_CASE("A duplicated CHILD_SA rekey request makes one new child", "[rekey]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   pair.filter = [](const Datagram& d, bool) {
     return exchange_of(d) == iana::ExchangeType::CREATE_CHILD_SA ? 2 : 1;
@@ -309,7 +274,7 @@ TEST_CASE("A duplicated CHILD_SA rekey request makes one new child", "[rekey]") 
 }
 
 TEST_CASE("A lost Delete of the old pair is retransmitted and the old SAs still go", "[rekey]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   REQUIRE(pair.a.engine->rekey_child(spi_in_of(pair.a)));
   pair.deliver(pair.a);
@@ -321,7 +286,7 @@ TEST_CASE("A lost Delete of the old pair is retransmitted and the old SAs still 
 }
 
 TEST_CASE("Rekey of an unknown child is refused locally", "[rekey]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   CHECK(!pair.a.engine->rekey_child(0x1));
   CHECK(!pair.a.engine->rekey_ike(999));
@@ -331,7 +296,7 @@ TEST_CASE("Rekey of an unknown child is refused locally", "[rekey]") {
 // IKE SA rekey (§1.3.2, §2.18)
 
 TEST_CASE("IKE SA rekey makes a new IKE SA with fresh SPIs that takes the children", "[rekey]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   REQUIRE(pair.a.engine->initiate("conn", "net2"));
   pair.pump();
@@ -370,7 +335,7 @@ TEST_CASE("IKE SA rekey makes a new IKE SA with fresh SPIs that takes the childr
 }
 
 TEST_CASE("IKE SA rekey by the responder makes it the initiator of the new IKE SA", "[rekey]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   REQUIRE(pair.b.engine->rekey_ike(pair.b.only_sa().unique_id));
   pair.pump();
@@ -381,8 +346,8 @@ TEST_CASE("IKE SA rekey by the responder makes it the initiator of the new IKE S
 }
 
 TEST_CASE("The connection's rekey_time rekeys the IKE SA with jitter", "[rekey]") {
-  auto a = config_a();
-  auto b = config_b();
+  auto a = two_child_initiator();
+  auto b = two_child_responder();
   for (auto* c : {&a, &b}) {
     c->rekey_time = std::chrono::seconds(600);
     c->rekey_jitter = std::chrono::seconds(60);
@@ -401,7 +366,7 @@ TEST_CASE("The connection's rekey_time rekeys the IKE SA with jitter", "[rekey]"
 }
 
 TEST_CASE("A lost IKE SA rekey response is answered again from the cache", "[rekey]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   REQUIRE(pair.a.engine->rekey_ike(pair.a.only_sa().unique_id));
   pair.deliver(pair.a);
@@ -441,7 +406,7 @@ void require_child_collision_outcome(RekeyPair& pair, Lowest lowest, uint32_t fi
 }  // namespace
 
 TEST_CASE("Simultaneous CHILD_SA rekeys crossing in flight, a's exchange lowest", "[rekey][collision]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   script_nonces(pair, Lowest::a_exchange);
   start_both_child_rekeys(pair);
@@ -456,7 +421,7 @@ TEST_CASE("Simultaneous CHILD_SA rekeys crossing in flight, a's exchange lowest"
 }
 
 TEST_CASE("Simultaneous CHILD_SA rekeys crossing in flight, b's exchange lowest", "[rekey][collision]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   script_nonces(pair, Lowest::b_exchange);
   start_both_child_rekeys(pair);
@@ -470,7 +435,7 @@ TEST_CASE("Simultaneous CHILD_SA rekeys crossing in flight, b's exchange lowest"
 
 TEST_CASE("Simultaneous CHILD_SA rekeys, b's request reaches a first, a's exchange lowest",
           "[rekey][collision]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   script_nonces(pair, Lowest::a_exchange);
   start_both_child_rekeys(pair);
@@ -484,7 +449,7 @@ TEST_CASE("Simultaneous CHILD_SA rekeys, b's request reaches a first, a's exchan
 
 TEST_CASE("Simultaneous CHILD_SA rekeys, b's request reaches a first, b's exchange lowest",
           "[rekey][collision]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   script_nonces(pair, Lowest::b_exchange);
   start_both_child_rekeys(pair);
@@ -499,7 +464,7 @@ TEST_CASE("Simultaneous CHILD_SA rekeys, b's request reaches a first, b's exchan
 TEST_CASE("CHILD_SA rekey collision where a's answer overtakes b's request (reordered)",
           "[rekey][collision]") {
   for (Lowest lowest : {Lowest::a_exchange, Lowest::b_exchange}) {
-    RekeyPair pair(config_a(), config_b());
+    RekeyPair pair(two_child_initiator(), two_child_responder());
     pair.establish();
     script_nonces(pair, lowest);
     start_both_child_rekeys(pair);
@@ -516,7 +481,7 @@ TEST_CASE("CHILD_SA rekey collision where a's answer overtakes b's request (reor
 TEST_CASE("CHILD_SA rekey collision where b's request is lost and retransmitted later",
           "[rekey][collision]") {
   for (Lowest lowest : {Lowest::a_exchange, Lowest::b_exchange}) {
-    RekeyPair pair(config_a(), config_b());
+    RekeyPair pair(two_child_initiator(), two_child_responder());
     pair.establish();
     script_nonces(pair, lowest);
     start_both_child_rekeys(pair);
@@ -530,7 +495,7 @@ TEST_CASE("CHILD_SA rekey collision where b's request is lost and retransmitted 
 
 TEST_CASE("CHILD_SA rekey collision with both answers lost and retransmitted", "[rekey][collision]") {
   for (Lowest lowest : {Lowest::a_exchange, Lowest::b_exchange}) {
-    RekeyPair pair(config_a(), config_b());
+    RekeyPair pair(two_child_initiator(), two_child_responder());
     pair.establish();
     script_nonces(pair, lowest);
     start_both_child_rekeys(pair);
@@ -546,7 +511,7 @@ TEST_CASE("CHILD_SA rekey collision with both answers lost and retransmitted", "
 
 TEST_CASE("CHILD_SA rekey against a Delete of the same child, crossing", "[rekey][collision]") {
   for (bool delete_first : {false, true}) {
-    RekeyPair pair(config_a(), config_b());
+    RekeyPair pair(two_child_initiator(), two_child_responder());
     pair.establish();
     REQUIRE(pair.a.engine->rekey_child(spi_in_of(pair.a)));
     pair.b.engine->on_kernel_expire(spi_in_of(pair.b), true);  // b deletes the child
@@ -570,7 +535,7 @@ TEST_CASE("CHILD_SA rekey against a Delete of the same child, crossing", "[rekey
 
 TEST_CASE("CHILD_SA rekey request meeting the peer's outstanding Delete is refused and nothing survives",
           "[rekey][collision]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   REQUIRE(pair.a.engine->rekey_child(spi_in_of(pair.a)));
   pair.b.engine->on_kernel_expire(spi_in_of(pair.b), true);
@@ -587,7 +552,7 @@ TEST_CASE("CHILD_SA rekey request meeting the peer's outstanding Delete is refus
 
 TEST_CASE("A stale rekey request after the child is gone is answered CHILD_SA_NOT_FOUND",
           "[rekey][collision]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   REQUIRE(pair.a.engine->rekey_child(spi_in_of(pair.a)));
   pair.drop(pair.a);
@@ -605,7 +570,7 @@ TEST_CASE("A stale rekey request after the child is gone is answered CHILD_SA_NO
 TEST_CASE("Simultaneous IKE SA rekeys crossing in flight, either exchange lowest", "[rekey][collision]") {
   for (Lowest lowest : {Lowest::a_exchange, Lowest::b_exchange}) {
     for (bool a_first : {true, false}) {
-      RekeyPair pair(config_a(), config_b());
+      RekeyPair pair(two_child_initiator(), two_child_responder());
       pair.establish();
       REQUIRE(pair.a.engine->initiate("conn", "net2"));
       pair.pump();
@@ -635,7 +600,7 @@ TEST_CASE("Simultaneous IKE SA rekeys crossing in flight, either exchange lowest
 
 TEST_CASE("IKE SA rekey collision where the answer overtakes the peer's request", "[rekey][collision]") {
   for (Lowest lowest : {Lowest::a_exchange, Lowest::b_exchange}) {
-    RekeyPair pair(config_a(), config_b());
+    RekeyPair pair(two_child_initiator(), two_child_responder());
     pair.establish();
     script_nonces(pair, lowest);
     REQUIRE(pair.a.engine->rekey_ike(pair.a.only_sa().unique_id));
@@ -650,7 +615,7 @@ TEST_CASE("IKE SA rekey collision where the answer overtakes the peer's request"
 
 TEST_CASE("IKE SA rekey collision with lost answers recovered by retransmission", "[rekey][collision]") {
   for (Lowest lowest : {Lowest::a_exchange, Lowest::b_exchange}) {
-    RekeyPair pair(config_a(), config_b());
+    RekeyPair pair(two_child_initiator(), two_child_responder());
     pair.establish();
     script_nonces(pair, lowest);
     REQUIRE(pair.a.engine->rekey_ike(pair.a.only_sa().unique_id));
@@ -668,7 +633,7 @@ TEST_CASE("IKE SA rekey collision with lost answers recovered by retransmission"
 TEST_CASE("IKE SA rekey against CHILD_SA rekey: TEMPORARY_FAILURE both ways, both retried later",
           "[rekey][collision]") {
   for (bool ike_by_a : {true, false}) {
-    RekeyPair pair(config_a(), config_b());
+    RekeyPair pair(two_child_initiator(), two_child_responder());
     pair.establish();
     RekeySide& ike_side = ike_by_a ? pair.a : pair.b;
     RekeySide& child_side = ike_by_a ? pair.b : pair.a;
@@ -692,7 +657,7 @@ TEST_CASE("IKE SA rekey against CHILD_SA rekey: TEMPORARY_FAILURE both ways, bot
 TEST_CASE("IKE SA rekey against a Delete of the IKE SA: nothing is left on either side",
           "[rekey][collision]") {
   for (bool delete_first : {false, true}) {
-    RekeyPair pair(config_a(), config_b());
+    RekeyPair pair(two_child_initiator(), two_child_responder());
     pair.establish();
     REQUIRE(pair.a.engine->rekey_ike(pair.a.only_sa().unique_id));
     REQUIRE(pair.b.engine->terminate(pair.b.only_sa().unique_id));
@@ -716,7 +681,7 @@ TEST_CASE("Terminate while our CHILD_SA or IKE SA rekey is in flight tells the p
           "[rekey][collision]") {
   for (bool ike_rekey : {false, true}) {
     INFO((ike_rekey ? "IKE SA rekey" : "CHILD_SA rekey") << " in flight");
-    RekeyPair pair(config_a(), config_b());
+    RekeyPair pair(two_child_initiator(), two_child_responder());
     pair.establish();
     if (ike_rekey) {
       REQUIRE(pair.a.engine->rekey_ike(pair.a.only_sa().unique_id));
@@ -740,7 +705,7 @@ TEST_CASE("Terminate while our CHILD_SA or IKE SA rekey is in flight tells the p
 }
 
 TEST_CASE("Up after a down whose Delete waits for the window starts a new IKE SA", "[rekey][collision]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   const uint64_t going = pair.a.only_sa().unique_id;
   REQUIRE(pair.a.engine->rekey_child(spi_in_of(pair.a)));
@@ -762,7 +727,7 @@ TEST_CASE("Up after a down whose Delete waits for the window starts a new IKE SA
 
 TEST_CASE("A further child requested during an IKE SA rekey is created on the new IKE SA",
           "[rekey][collision]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   REQUIRE(pair.a.engine->rekey_ike(pair.a.only_sa().unique_id));
   REQUIRE(pair.a.engine->initiate("conn", "net2"));  // waits for the window
@@ -773,8 +738,8 @@ TEST_CASE("A further child requested during an IKE SA rekey is created on the ne
 
 TEST_CASE("Rekey timers on both sides over a day leave one IKE SA and one pair per child",
           "[rekey][collision]") {
-  auto a = config_a();
-  auto b = config_b();
+  auto a = two_child_initiator();
+  auto b = two_child_responder();
   for (auto* c : {&a, &b}) {
     c->rekey_time = std::chrono::seconds(900);
     c->rekey_jitter = std::chrono::seconds(60);
@@ -797,7 +762,7 @@ TEST_CASE("Rekey timers on both sides over a day leave one IKE SA and one pair p
 }
 
 TEST_CASE("A duplicated IKE SA rekey request makes one new IKE SA", "[rekey]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   pair.filter = [](const Datagram& d, bool) {
     return exchange_of(d) == iana::ExchangeType::CREATE_CHILD_SA ? 2 : 1;
@@ -811,7 +776,7 @@ TEST_CASE("A duplicated IKE SA rekey request makes one new IKE SA", "[rekey]") {
 }
 
 TEST_CASE("A lost Delete of the old IKE SA is retransmitted and the old SA goes on both sides", "[rekey]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   REQUIRE(pair.a.engine->rekey_ike(pair.a.only_sa().unique_id));
   pair.deliver(pair.a);
@@ -825,7 +790,7 @@ TEST_CASE("A lost Delete of the old IKE SA is retransmitted and the old SA goes 
 }
 
 TEST_CASE("A CHILD_SA rekey queued behind an IKE SA rekey runs on the new IKE SA", "[rekey]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   const uint32_t old_a = spi_in_of(pair.a);
   REQUIRE(pair.a.engine->rekey_ike(pair.a.only_sa().unique_id));
@@ -839,7 +804,7 @@ TEST_CASE("A CHILD_SA rekey queued behind an IKE SA rekey runs on the new IKE SA
 }
 
 TEST_CASE("Simultaneous rekeys of two different children do not collide", "[rekey][collision]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   REQUIRE(pair.a.engine->initiate("conn", "net2"));
   pair.pump();
@@ -856,7 +821,7 @@ TEST_CASE("Simultaneous rekeys of two different children do not collide", "[reke
 TEST_CASE("CHILD_SA Delete against IKE SA rekey: the rekey waits and the child is gone",
           "[rekey][collision]") {
   for (bool ike_by_a : {true, false}) {
-    RekeyPair pair(config_a(), config_b());
+    RekeyPair pair(two_child_initiator(), two_child_responder());
     pair.establish();
     REQUIRE(pair.a.engine->initiate("conn", "net2"));
     pair.pump();
@@ -877,7 +842,7 @@ TEST_CASE("CHILD_SA Delete against IKE SA rekey: the rekey waits and the child i
 
 TEST_CASE("A further child against an IKE SA rekey is refused, retried and made on the new IKE SA",
           "[rekey][collision]") {
-  RekeyPair pair(config_a(), config_b());
+  RekeyPair pair(two_child_initiator(), two_child_responder());
   pair.establish();
   REQUIRE(pair.a.engine->rekey_ike(pair.a.only_sa().unique_id));
   REQUIRE(pair.b.engine->initiate("conn", "net2"));
@@ -895,10 +860,10 @@ TEST_CASE("A further child against an IKE SA rekey is refused, retried and made 
 
 TEST_CASE("A responder without PFS picks the initiator's proposal without KE and ignores its KE payload",
           "[rekey]") {
-  auto a = config_a();
+  auto a = two_child_initiator();
   a.children.back().esp_proposals = {proposal("aes128gcm16-x25519", iana::SecurityProtocolId::ESP),
                                      proposal("aes128gcm16", iana::SecurityProtocolId::ESP)};
-  RekeyPair pair(a, config_b());
+  RekeyPair pair(a, two_child_responder());
   pair.establish();
   REQUIRE(pair.a.engine->initiate("conn", "net2"));
   pair.pump();
@@ -914,7 +879,7 @@ TEST_CASE("A responder without PFS picks the initiator's proposal without KE and
 TEST_CASE("IKE SA rekey collision where b's request is lost: a's rekey wins, b's goes with the old SA",
           "[rekey][collision]") {
   for (Lowest lowest : {Lowest::a_exchange, Lowest::b_exchange}) {
-    RekeyPair pair(config_a(), config_b());
+    RekeyPair pair(two_child_initiator(), two_child_responder());
     pair.establish();
     script_nonces(pair, lowest);
     REQUIRE(pair.a.engine->rekey_ike(pair.a.only_sa().unique_id));
