@@ -2,7 +2,9 @@
 // the peer's namespace, initiates with whack and reads its SAs back from whack's status output.
 #include "tests/interop/libreswan_peer.h"
 
+#include "tests/kernel/daemon/two_gateways.h"
 #include "tests/netns/netns_support.h"
+#include "tests/netns/text_files.h"
 
 #include <algorithm>
 #include <chrono>
@@ -15,41 +17,6 @@ namespace ipsecd::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-bool write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  return static_cast<bool>(out);
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// The last `count` lines of `text`.
-std::string tail(const std::string& text, size_t count) {
-  size_t pos = text.size();
-  for (size_t lines = 0; pos > 0 && lines <= count;) {
-    pos = text.rfind('\n', pos - 1);
-    if (pos == std::string::npos) return text;
-    ++lines;
-  }
-  return text.substr(pos + 1);
-}
-
-// Polls `done` every 200 ms until it holds or `limit` has passed.
-template <typename Done>
-bool poll(std::chrono::milliseconds limit, Done done) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= end) return done();
-    std::this_thread::sleep_for(200ms);
-  }
-  return true;
-}
 
 // Libreswan reads a bare name as a host name to resolve; "@" makes it an FQDN identity (ipsec.conf(5)).
 std::string fqdn_id(const std::string& id) { return "@" + id; }
@@ -166,7 +133,7 @@ bool LibreswanPeer::start(const PeerSetup& setup, std::string& why) {
   }
   // Ready when the connection is loaded, pluto listens on the peer's address and has read the secrets
   // (addconn asks for that last).
-  const bool ready = poll(15s, [&] {
+  const bool ready = wait_until(15s, [&] {
     const std::string status = whack("--status");
     return status.find("\"gw\":") != std::string::npos &&
            status.find("UDP " + setup_.address + ":500") != std::string::npos &&
@@ -179,7 +146,7 @@ bool LibreswanPeer::start(const PeerSetup& setup, std::string& why) {
 bool LibreswanPeer::initiate(std::string& why) {
   // --asynchronous: whack returns at once instead of following the exchange; the view says when it is up.
   whack("--name gw --initiate --asynchronous");
-  const bool up = poll(20s, [&] {
+  const bool up = wait_until(20s, [&] {
     const PeerView v = view();
     return v.ike_established && !v.children.empty();
   });
@@ -235,13 +202,13 @@ void LibreswanPeer::stop() {
   started_ = false;
   whack("--shutdown");
   const std::string pid_file = setup_.work_dir + "/run/pluto.pid";
-  poll(5s, [&] { return run("test -e " + pid_file).status != 0; });
+  wait_until(5s, [&] { return run("test -e " + pid_file).status != 0; });
   // A pluto that did not shut down in time is killed; its pid file names it.
   run("test -e " + pid_file + " && kill -9 $(cat " + pid_file + ")");
   // pluto deletes its SAs and policies on shutdown; after a kill they would stay and confuse the next case.
   run(ip() + " -n " + setup_.ns + " xfrm state flush; " + ip() + " -n " + setup_.ns + " xfrm policy flush");
 }
 
-std::string LibreswanPeer::log() const { return tail(read_file(log_file()), 100); }
+std::string LibreswanPeer::log() const { return last_lines(read_file(log_file()), 100); }
 
 }  // namespace ipsecd::test

@@ -5,6 +5,7 @@
 #include "tests/kernel/daemon/spawn.h"
 #include "tests/kernel/daemon/two_gateways.h"
 #include "tests/netns/netns_support.h"
+#include "tests/netns/text_files.h"
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -30,20 +31,8 @@ constexpr const char* psk_case_key = "/opt/ipsecd/openiked/local-psk.key";
 // iked's compiled-in key directory (iked(8) FILES); its ca process chroots into it.
 constexpr const char* iked_dir = "/etc/iked";
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-bool write_file(const std::string& path, const std::string& text, mode_t mode) {
-  {
-    std::ofstream out(path, std::ios::trunc);
-    out << text;
-    if (!out) return false;
-  }
-  return chmod(path.c_str(), mode) == 0;
+bool write_file_mode(const std::string& path, const std::string& text, mode_t mode) {
+  return write_file(path, text) && chmod(path.c_str(), mode) == 0;
 }
 
 bool copy_file(const std::string& from, const std::string& to, mode_t mode) {
@@ -51,7 +40,7 @@ bool copy_file(const std::string& from, const std::string& to, mode_t mode) {
   if (!in) return false;
   std::stringstream text;
   text << in.rdbuf();
-  return write_file(to, text.str(), mode);
+  return write_file_mode(to, text.str(), mode);
 }
 
 std::string hex_of(const std::string& text) {
@@ -206,7 +195,7 @@ bool OpenikedPeer::start(const PeerSetup& setup, std::string& why) {
   if (!ensure_iked_user(why) || !install_keys(setup, why)) return false;
   const std::string conf = setup.work_dir + "/iked.conf";
   // iked refuses a configuration file others can read.
-  if (!write_file(conf, config(setup), 0600)) {
+  if (!write_file_mode(conf, config(setup), 0600)) {
     why = "cannot write " + conf;
     return false;
   }
@@ -272,12 +261,7 @@ PeerView OpenikedPeer::view() const { return parse_ikectl_show_sa(ikectl("show s
 void OpenikedPeer::stop() {
   if (pid_ > 0) {
     // The parent takes its privilege-separated children down with it on SIGTERM.
-    kill(pid_, SIGTERM);
-    if (!wait_until(5s, [&] { return !alive(pid_); })) {
-      kill(pid_, SIGKILL);
-      wait_until(2s, [&] { return !alive(pid_); });
-    }
-    pid_ = -1;
+    stop_process(pid_);
   }
   if (!setup_.ns.empty() && access(("/run/netns/" + setup_.ns).c_str(), F_OK) == 0) {
     run(ip() + " -n " + setup_.ns + " xfrm state flush; " + ip() + " -n " + setup_.ns + " xfrm policy flush");

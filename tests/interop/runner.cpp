@@ -7,6 +7,7 @@
 #include "tests/kernel/daemon/tunnel_checks.h"
 #include "tests/kernel/daemon/two_gateways.h"
 #include "tests/netns/netns_support.h"
+#include "tests/netns/text_files.h"
 
 #include <algorithm>
 #include <chrono>
@@ -22,15 +23,6 @@ using namespace std::chrono_literals;
 constexpr const char* kScratch = "/tmp/interop";
 constexpr const char* kPeerNamespace = "gw-right";
 constexpr size_t kLogTailLines = 40;
-
-std::string tail(const std::string& text, size_t lines) {
-  size_t pos = text.size();
-  for (size_t n = 0; pos > 0 && n <= lines; --pos) {
-    if (text[pos - 1] == '\n') ++n;
-    if (n > lines) break;
-  }
-  return text.substr(pos);
-}
 
 struct Spis {
   uint32_t in = 0, out = 0;  // ipsecd's inbound and outbound SPI
@@ -303,8 +295,8 @@ CaseOutcome run_case(Peer& peer, const InteropCase& c) {
       step = steps.step;
       summary = steps.summary;
       if (!problem.empty()) {
-        logs = "\n---- ipsecd log (tail)\n" + tail(net.left().log(), kLogTailLines) + "---- " + peer.name() +
-               " log (tail)\n" + tail(peer.log(), kLogTailLines);
+        logs = "\n---- ipsecd log (tail)\n" + last_lines(net.left().log(), kLogTailLines) + "---- " + peer.name() +
+               " log (tail)\n" + last_lines(peer.log(), kLogTailLines);
       }
     }
     peer.stop();

@@ -6,6 +6,7 @@
 
 #include "tests/kernel/daemon/two_gateways.h"
 #include "tests/netns/netns_support.h"
+#include "tests/netns/text_files.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -34,19 +35,6 @@ constexpr const char* kPlugins =
 std::string tool(const char* env, const char* staged, const char* installed) {
   if (const char* value = std::getenv(env); value != nullptr && *value != '\0') return value;
   return access(staged, X_OK) == 0 ? staged : installed;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-bool write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  return static_cast<bool>(out);
 }
 
 std::string strongswan_conf(const std::string& dir) {
@@ -183,14 +171,7 @@ PeerView StrongswanPeer::view() const {
 }
 
 void StrongswanPeer::stop() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGTERM);
-  int status = 0;
-  if (!wait_until(5s, [&] { return waitpid(pid_, &status, WNOHANG) == pid_; })) {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status, 0);
-  }
-  pid_ = -1;
+  if (pid_ > 0) stop_process(pid_);
 }
 
 std::string StrongswanPeer::log() const {

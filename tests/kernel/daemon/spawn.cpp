@@ -1,11 +1,29 @@
-// spawn_in: fork, setns and exec with the child's output redirected, for the gateway and interop fixtures.
+// spawn_in: fork, setns and exec with the child's output redirected, for the gateway and interop fixtures;
+// stop_process: signal, wait, and SIGKILL what does not go.
 #include "tests/kernel/daemon/spawn.h"
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <thread>
+
 namespace ipsecd::test {
+namespace {
+
+// Waits up to `limit` for `pid` to exit; true when it did (reaped).
+bool reap(pid_t pid, std::chrono::milliseconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  do {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  } while (std::chrono::steady_clock::now() < end);
+  return false;
+}
+
+}  // namespace
 
 pid_t spawn_in(const std::string& ns, const std::string& output, const std::vector<std::string>& argv,
                OutputFile mode) {
@@ -21,6 +39,17 @@ pid_t spawn_in(const std::string& ns, const std::string& output, const std::vect
   args.push_back(nullptr);
   execvp(args[0], args.data());
   _exit(127);
+}
+
+bool stop_process(pid_t& pid, int sig, std::chrono::milliseconds limit) {
+  kill(pid, sig);
+  const bool exited = reap(pid, limit);
+  if (!exited) {
+    kill(pid, SIGKILL);
+    reap(pid, std::chrono::seconds(2));
+  }
+  pid = -1;
+  return exited;
 }
 
 }  // namespace ipsecd::test

@@ -15,11 +15,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Both sides check liveness after 2 s of silence and give up after two quick retransmissions (about 3 s).
 TunnelOptions short_liveness() {
   TunnelOptions o;
-  o.dpd_delay = "2s";
-  o.daemon_extra = "retransmit_timeout = \"500ms\"\nretransmit_tries = 2\n";
+  set_short_liveness(o);
   return o;
 }
 

@@ -22,10 +22,7 @@ bool left_child_installed(TwoGateways& net) {
 TunnelOptions restart_options(bool short_dpd) {
   TunnelOptions o;
   o.left_start_action = "start";
-  if (short_dpd) {
-    o.dpd_delay = "2s";
-    o.daemon_extra = "retransmit_timeout = \"500ms\"\nretransmit_tries = 2\n";
-  }
+  if (short_dpd) set_short_liveness(o);
   return o;
 }
 

@@ -4,6 +4,7 @@
 
 #include "tests/kernel/daemon/spawn.h"
 #include "tests/netns/netns_support.h"
+#include "tests/netns/text_files.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -39,30 +40,6 @@ std::string quoted_list(const std::vector<std::string>& items) {
   std::string out = "[";
   for (const auto& item : items) out += (out.size() > 1 ? ", \"" : "\"") + item + "\"";
   return out + "]";
-}
-
-bool write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  return static_cast<bool>(out);
-}
-
-// Waits up to `limit` for `pid` to exit; true when it did (reaped).
-bool reap(pid_t pid, std::chrono::milliseconds limit) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  do {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) return true;
-    std::this_thread::sleep_for(20ms);
-  } while (std::chrono::steady_clock::now() < end);
-  return false;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 }  // namespace
@@ -124,14 +101,7 @@ bool Gateway::start(std::string& why) {
 
 bool Gateway::stop(int sig, std::chrono::milliseconds limit) {
   if (pid_ <= 0) return true;
-  kill(pid_, sig);
-  bool exited = reap(pid_, limit);
-  if (!exited) {
-    kill(pid_, SIGKILL);
-    reap(pid_, 2s);
-  }
-  pid_ = -1;
-  return exited;
+  return stop_process(pid_, sig, limit);
 }
 
 std::string Gateway::log() const { return read_file(log_file()); }
@@ -160,12 +130,7 @@ std::vector<nlohmann::json> Gateway::stop_monitor() {
   if (monitor_pid_ <= 0) return events;
   // Events the daemon has sent reach the file a moment later.
   std::this_thread::sleep_for(300ms);
-  kill(monitor_pid_, SIGINT);
-  if (!reap(monitor_pid_, 3s)) {
-    kill(monitor_pid_, SIGKILL);
-    reap(monitor_pid_, 2s);
-  }
-  monitor_pid_ = -1;
+  stop_process(monitor_pid_, SIGINT, 3s);
   return monitor_events();
 }
 

@@ -37,6 +37,12 @@ struct TunnelOptions {
   std::string daemon_extra;
 };
 
+// Both sides check liveness after 2 s of silence and give up after two quick retransmissions (about 3 s).
+inline void set_short_liveness(TunnelOptions& o) {
+  o.dpd_delay = "2s";
+  o.daemon_extra = "retransmit_timeout = \"500ms\"\nretransmit_tries = 2\n";
+}
+
 // One SA as `ip -s xfrm state` prints it.
 struct KernelSa {
   std::string src, dst, proto;  // proto: "esp" or "ah"
